@@ -1,0 +1,5 @@
+export * from './catalog.ts';
+export * from './errors.ts';
+export * from './headers.ts';
+export * from './problem.ts';
+export * from './registry.ts';

@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { Headers as H } from '@bazaar/contracts';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
+import type pg from 'pg';
+import pino, { type Logger } from 'pino';
+import { type ChaosState, chaosRoutes } from './chaos.ts';
+import { Deadline } from './client/deadline.ts';
+import type { ServiceClient } from './client/service-client.ts';
+import { type KitConfig, loadConfig } from './config.ts';
+import { type RequestContext, runWithContext } from './context.ts';
+import { databaseReachable } from './db/pool.ts';
+import type { RegistryView, ServiceContext, ServiceDefinition } from './definition.ts';
+import { AppError } from './errors.ts';
+import { createMetrics, type KitMetrics, statusClass } from './metrics.ts';
+import { installProblemHandlers, sendProblem } from './problem-handler.ts';
+import { type Clock, systemClock } from './time.ts';
+import { continueTrace } from './trace.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    bazaar: RequestContext;
+  }
+}
+
+/** What `buildApp` needs besides the definition; everything has a default good for `inject()` tests. */
+export interface AppDependencies<Config> {
+  config?: KitConfig & Config;
+  env?: NodeJS.ProcessEnv;
+  log?: Logger;
+  metrics?: KitMetrics;
+  db?: pg.Pool;
+  instanceId?: string;
+  clock?: Clock;
+  client?: (service: string) => ServiceClient;
+  /** Whether this instance counts as registered (for `/health/ready`). */
+  registered?: () => boolean;
+  /** Set while shutting down: `/health/ready` answers 503. */
+  draining?: () => boolean;
+  chaos?: ChaosState;
+  registry?: RegistryView;
+}
+
+/** The app and the context its routes were given. */
+export interface BuiltApp<Config> {
+  app: FastifyInstance;
+  ctx: ServiceContext<Config>;
+  chaos: ChaosState;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const BODY_LIMIT = 64 * 1024;
+
+/**
+ * Builds the Fastify app of a service without listening: request context (ids, trace, deadline),
+ * deadline enforcement, metrics, problem+json errors, health, OpenAPI and the service's routes.
+ */
+export async function buildApp<Config>(
+  definition: ServiceDefinition<Config>,
+  deps: AppDependencies<Config> = {},
+): Promise<BuiltApp<Config>> {
+  const config = deps.config ?? loadConfig<Config>(definition.config, deps.env);
+  const instanceId = deps.instanceId ?? `${definition.name}-test`;
+  const log = deps.log ?? pino({ level: 'silent' });
+  const metrics = deps.metrics ?? createMetrics(definition.name);
+  const clock = deps.clock ?? systemClock;
+  const chaos: ChaosState = deps.chaos ?? { delayMs: 0, errorRate: 0 };
+  const ctx: ServiceContext<Config> = {
+    name: definition.name,
+    instanceId,
+    log,
+    config,
+    get db(): pg.Pool {
+      if (!deps.db)
+        throw new Error(`${definition.name} has no database: declare migrations in its definition`);
+      return deps.db;
+    },
+    client: (service) => {
+      if (!deps.client) throw new Error(`no client for ${service}: declare it in dependencies`);
+      return deps.client(service);
+    },
+    metrics: metrics.registry,
+    clock,
+    registry: deps.registry ?? { services: () => [], connected: false },
+  };
+
+  const app = Fastify({
+    loggerInstance: log,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { maxParamLength: 256 },
+    return503OnClosing: true,
+    genReqId: (req) => {
+      const given = req.headers[H.requestId];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    serverFactory: (handler) =>
+      createServer(
+        {
+          maxHeaderSize: 16 * 1024,
+          headersTimeout: 10_000,
+          requestTimeout: 30_000,
+          keepAliveTimeout: 65_000,
+        },
+        handler,
+      ),
+    ajv: {
+      customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true },
+    },
+  }) as unknown as FastifyInstance;
+  app.decorateRequest('bazaar', null as unknown as RequestContext);
+  installProblemHandlers(app);
+
+  app.addHook('onRequest', (request, reply, done) => {
+    const authorization = request.headers.authorization;
+    request.bazaar = {
+      requestId: request.id,
+      trace: continueTrace(request.headers[H.traceparent] as string | undefined),
+      deadline: Deadline.fromHeader(
+        request.headers[H.deadline] as string | undefined,
+        config.BAZAAR_DEFAULT_DEADLINE_MS,
+        clock,
+      ),
+      authorization,
+    };
+    reply.header(H.requestId, request.id);
+    metrics.httpInFlight.inc();
+    if (chaos.delayMs > 0 && !isOperational(request)) {
+      setTimeout(() => runWithContext(request.bazaar, done), chaos.delayMs);
+      return;
+    }
+    runWithContext(request.bazaar, done);
+  });
+
+  app.addHook('preHandler', (request, reply, done) => {
+    if (!isOperational(request)) {
+      if (request.bazaar.deadline.expired()) {
+        // The caller has given up: starting the work would only waste it.
+        metrics.deadlineRejected.inc({ stage: 'before-handler' });
+        sendProblem(
+          request,
+          reply,
+          new AppError('DEADLINE_EXCEEDED', 'The deadline passed before work began.'),
+        );
+        return;
+      }
+      if (chaos.errorRate > 0 && Math.random() < chaos.errorRate) {
+        sendProblem(
+          request,
+          reply,
+          new AppError('INTERNAL', 'An injected fault (chaos) failed this request.'),
+        );
+        return;
+      }
+    }
+    runWithContext(request.bazaar, done);
+  });
+
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.httpInFlight.dec();
+    const labels = {
+      route: request.routeOptions.url ?? '(unmatched)',
+      method: request.method,
+      status: statusClass(reply.statusCode),
+    };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    if (reply.statusCode >= 500) {
+      request.log.warn(
+        {
+          reqId: request.id,
+          traceId: request.bazaar?.trace.traceId,
+          status: reply.statusCode,
+          route: labels.route,
+        },
+        'request failed',
+      );
+    }
+    done();
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: `Bazaar ${definition.name}`, version: definition.version ?? '0.1.0' },
+    },
+    transform: ({ schema, url }) => {
+      const hidden = !url.startsWith('/api/') && !url.startsWith('/.well-known/');
+      return { schema: hidden ? { ...schema, hide: true } : schema, url } as never;
+    },
+  });
+
+  const registered = deps.registered ?? (() => true);
+  const draining = deps.draining ?? (() => false);
+  app.get('/health/live', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/health/ready', { schema: { hide: true } }, async (_request, reply) => {
+    const checks: Record<string, boolean> = { registered: registered(), draining: !draining() };
+    if (deps.db) checks.database = await databaseReachable(deps.db);
+    const ready = Object.values(checks).every(Boolean);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (config.BAZAAR_CHAOS) chaosRoutes(app, chaos, config.BAZAAR_SERVICE_CREDENTIAL);
+
+  await app.register(async (scope) => definition.routes(scope, ctx));
+  await app.ready();
+  return { app, ctx, chaos };
+}
+
+/** Health, metrics and chaos control are never delayed, failed or held to a deadline. */
+function isOperational(request: FastifyRequest): boolean {
+  const url = request.url;
+  return url.startsWith('/health/') || url === '/metrics' || url.startsWith('/internal/chaos');
+}

@@ -1,0 +1,484 @@
+import type { Readable } from 'node:stream';
+import { Headers as H, type Instance } from '@bazaar/contracts';
+import type { CircuitBreakerPolicy } from 'cockatiel';
+import {
+  BrokenCircuitError,
+  CircuitState,
+  circuitBreaker,
+  handleAll,
+  IsolatedCircuitError,
+  SamplingBreaker,
+} from 'cockatiel';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import { type Balancer, type BalancerName, createBalancer } from '../balancing/balancer.ts';
+import { updateEwma } from '../balancing/ewma.ts';
+import { currentContext } from '../context.ts';
+import type { KitMetrics } from '../metrics.ts';
+import type { InstanceSource } from '../registry/watch.ts';
+import { type Clock, sleep, systemClock } from '../time.ts';
+import { newSpanId, traceparent } from '../trace.ts';
+import { fullJitterBackoff } from './backoff.ts';
+import { Deadline } from './deadline.ts';
+import { DeadlineExceededError, ServiceUnavailableError, UpstreamError } from './errors.ts';
+import { createOutlierDetector, type OutlierDetector } from './outlier-detector.ts';
+import { createRetryBudget, type RetryBudget } from './retry-budget.ts';
+
+/** One request to a service. */
+export interface CallOptions {
+  method?: Dispatcher.HttpMethod;
+  /** Path with query string, e.g. `/api/products?limit=5`. */
+  path: string;
+  headers?: Record<string, string | string[] | undefined>;
+  /** A JSON value (sent as JSON), a Buffer/string, or a stream (never retried). */
+  body?: unknown;
+  /** Makes a non-idempotent request retryable; sent as `Idempotency-Key`. */
+  idempotencyKey?: string;
+  /** Defaults to the deadline of the request being handled, else the kit's default. */
+  deadline?: Deadline;
+  /** Cap of one attempt of a read (QUALITY: 1 s). */
+  maxReadAttemptMs?: number;
+}
+
+/** An answer from one instance; `body` must be consumed or dumped. */
+export interface CallResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable & { dump(): Promise<void>; json(): Promise<unknown>; text(): Promise<string> };
+  instanceId: string;
+  attempts: number;
+}
+
+/** The client's view of one instance, for `/api/ops/services`. */
+export interface EndpointView {
+  id: string;
+  address: string;
+  circuit: 'closed' | 'open' | 'half-open';
+  ejected: boolean;
+  inflight: number;
+  ewmaMs: number;
+}
+
+interface EndpointState {
+  id: string;
+  origin: string;
+  address: string;
+  inflight: number;
+  ewmaMs: number;
+  lastSampleAt: number;
+  breaker: CircuitBreakerPolicy;
+  openedAt: number;
+}
+
+type Failure = 'refused' | 'reset' | 'timeout' | 'status';
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+const RETRY_STATUSES = new Set([500, 502, 503, 504]);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'host',
+  'content-length',
+  H.deadline,
+  H.traceparent,
+  H.requestId,
+]);
+const MAX_ATTEMPTS = 3;
+const HALF_OPEN_AFTER_MS = 5_000;
+
+/** Raised inside one attempt so the breaker and the retry loop see why it failed. */
+class AttemptFailure extends Error {
+  readonly kind: Failure;
+  readonly result: CallResult | undefined;
+  constructor(kind: Failure, result?: CallResult) {
+    super(kind);
+    this.kind = kind;
+    this.result = result;
+  }
+}
+
+/**
+ * The client every service-to-service call goes through: instances from the registry cache → load
+ * balancer → per-instance circuit breaker and outlier ejection → attempt timeout bounded by the
+ * caller's deadline → retries with full-jitter backoff under a retry budget, for idempotent or keyed
+ * requests only. Trace, request id, deadline and the user's token travel on every hop.
+ */
+export class ServiceClient {
+  readonly target: string;
+  readonly #source: InstanceSource;
+  readonly #dispatcher: Dispatcher;
+  readonly #metrics: KitMetrics;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #balancer: Balancer<EndpointState>;
+  readonly #budget: RetryBudget;
+  readonly #outliers: OutlierDetector;
+  readonly #backoff: (attempt: number) => number;
+  readonly #defaultDeadlineMs: number;
+  readonly #serviceToken: () => string | undefined;
+  #endpoints = new Map<string, EndpointState>();
+  #lastInstances: readonly Instance[] | undefined;
+
+  constructor(options: {
+    target: string;
+    source: InstanceSource;
+    dispatcher: Dispatcher;
+    metrics: KitMetrics;
+    log: Logger;
+    balancer?: BalancerName;
+    clock?: Clock;
+    defaultDeadlineMs?: number;
+    serviceToken?: () => string | undefined;
+  }) {
+    this.target = options.target;
+    this.#source = options.source;
+    this.#dispatcher = options.dispatcher;
+    this.#metrics = options.metrics;
+    this.#log = options.log.child({ target: options.target });
+    this.#clock = options.clock ?? systemClock;
+    this.#balancer = createBalancer(options.balancer ?? 'p2c-ewma') as Balancer<EndpointState>;
+    this.#budget = createRetryBudget({ clock: this.#clock });
+    this.#backoff = fullJitterBackoff({ baseMs: 50, capMs: 1_000 });
+    this.#defaultDeadlineMs = options.defaultDeadlineMs ?? 5_000;
+    this.#serviceToken = options.serviceToken ?? (() => undefined);
+    this.#outliers = createOutlierDetector({
+      clock: this.#clock,
+      onEject: (id, reason, untilMs) => {
+        this.#metrics.clientEjections.inc({ target: this.target, reason });
+        const ep = this.#endpoints.get(id);
+        this.#log.warn(
+          { instance: ep?.address, reason, forMs: untilMs - this.#clock.now() },
+          'instance ejected',
+        );
+      },
+      onReturn: (id) => this.#log.info({ instance: this.#endpoints.get(id)?.address }, 'instance returned'),
+    });
+  }
+
+  /** Sends a request and returns the first acceptable answer, streaming its body. */
+  async request(options: CallOptions): Promise<CallResult> {
+    const started = this.#clock.now();
+    const method = options.method ?? 'GET';
+    const context = currentContext();
+    const deadline =
+      options.deadline ?? context?.deadline ?? Deadline.after(this.#defaultDeadlineMs, this.#clock);
+    const readOnly = IDEMPOTENT.has(method);
+    let body = encodeBody(options.body);
+    const streamed = isStream(body);
+    const retryable = (readOnly || options.idempotencyKey !== undefined) && !streamed;
+    const maxAttempts = retryable ? MAX_ATTEMPTS : 1;
+    const headers = this.#headers(options, body);
+    this.#budget.recordRequest();
+
+    const tried = new Set<string>();
+    let lastFailure: AttemptFailure | undefined;
+    let attempts = 0;
+    try {
+      while (attempts < maxAttempts) {
+        if (deadline.expired()) throw new DeadlineExceededError(this.target);
+        const endpoint = this.#pick(tried);
+        if (!endpoint) break;
+        attempts++;
+        tried.add(endpoint.id);
+        const timeoutMs = deadline.attemptTimeout({
+          attemptsLeft: maxAttempts - attempts + 1,
+          readOnly,
+          maxReadAttemptMs: options.maxReadAttemptMs ?? 1_000,
+        });
+        try {
+          const result = await endpoint.breaker.execute(() =>
+            this.#attempt(endpoint, method, options.path, headers, body, timeoutMs, deadline),
+          );
+          this.#outliers.recordSuccess(endpoint.id);
+          result.attempts = attempts;
+          this.#record('success', started);
+          return result;
+        } catch (err) {
+          if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) {
+            // Lost the race for a half-open probe: not this call's failure, try another instance.
+            attempts--;
+            continue;
+          }
+          const failure = err instanceof AttemptFailure ? err : new AttemptFailure('reset');
+          lastFailure = failure;
+          this.#noteFailure(endpoint, failure.kind);
+          if (attempts >= maxAttempts || !retryable) break;
+          if (!this.#budget.tryWithdraw()) {
+            this.#metrics.clientRetryBudgetExhausted.inc({ target: this.target });
+            break;
+          }
+          await failure.result?.body.dump().catch(() => undefined);
+          this.#metrics.clientRetries.inc({ target: this.target, reason: failure.kind });
+          const pause = Math.min(this.#backoff(attempts), deadline.remaining());
+          if (pause > 0) await sleep(pause);
+          if (Buffer.isBuffer(body) || typeof body === 'string' || body === undefined) continue;
+          body = undefined;
+        }
+      }
+    } catch (err) {
+      this.#record(err instanceof DeadlineExceededError ? 'deadline' : 'error', started);
+      throw err;
+    }
+    return this.#giveUp(lastFailure, attempts, started, deadline);
+  }
+
+  /** Sends a request and parses a 2xx JSON answer; any other answer becomes a typed error. */
+  async json<T>(options: CallOptions): Promise<T> {
+    const res = await this.request(options);
+    if (res.status >= 200 && res.status < 300) {
+      if (res.status === 204) {
+        await res.body.dump();
+        return undefined as T;
+      }
+      return (await res.body.json()) as T;
+    }
+    let problem: unknown;
+    try {
+      problem = await res.body.json();
+    } catch {
+      problem = undefined;
+    }
+    const looksLikeProblem = typeof problem === 'object' && problem !== null && 'code' in problem;
+    throw new UpstreamError(this.target, res.status, looksLikeProblem ? (problem as never) : undefined);
+  }
+
+  /** What this client knows of each instance: circuit, ejection, load. */
+  endpoints(): EndpointView[] {
+    this.#sync();
+    return [...this.#endpoints.values()].map((e) => ({
+      id: e.id,
+      address: e.address,
+      circuit: circuitName(e.breaker.state),
+      ejected: this.#outliers.isEjected(e.id),
+      inflight: e.inflight,
+      ewmaMs: Math.round(e.ewmaMs * 10) / 10,
+    }));
+  }
+
+  #giveUp(
+    failure: AttemptFailure | undefined,
+    attempts: number,
+    started: number,
+    deadline: Deadline,
+  ): CallResult {
+    if (failure?.kind === 'status' && failure.result) {
+      // The last attempt had an answer: pass it on as it is.
+      failure.result.attempts = attempts;
+      this.#record('error', started);
+      return failure.result;
+    }
+    if (failure?.kind === 'timeout' || deadline.expired()) {
+      this.#record('deadline', started);
+      throw new DeadlineExceededError(this.target);
+    }
+    this.#record('unavailable', started);
+    if (!failure) {
+      const known = this.#endpoints.size;
+      const reason = known === 0 ? 'no instance registered' : 'every instance is out of rotation';
+      throw new ServiceUnavailableError(this.target, reason, this.#retryAfterSeconds());
+    }
+    throw new ServiceUnavailableError(this.target, 'no instance answered', 1);
+  }
+
+  #record(outcome: string, started: number): void {
+    this.#metrics.clientCalls.inc({ target: this.target, outcome });
+    this.#metrics.clientDuration.observe(
+      { target: this.target, outcome },
+      (this.#clock.now() - started) / 1000,
+    );
+  }
+
+  #retryAfterSeconds(): number {
+    let soonest = HALF_OPEN_AFTER_MS;
+    for (const e of this.#endpoints.values()) {
+      if (e.breaker.state === CircuitState.Open) {
+        soonest = Math.min(soonest, Math.max(0, e.openedAt + HALF_OPEN_AFTER_MS - this.#clock.now()));
+      }
+    }
+    return Math.max(1, soonest / 1000);
+  }
+
+  #noteFailure(endpoint: EndpointState, kind: Failure): void {
+    if (kind === 'refused') this.#outliers.ejectNow(endpoint.id, 'connection-refused');
+    else if (kind === 'reset') this.#outliers.ejectNow(endpoint.id, 'connection-reset');
+    else this.#outliers.recordFailure(endpoint.id);
+  }
+
+  /** Picks an instance that is up, not ejected and whose circuit lets calls through; untried first. */
+  #pick(tried: Set<string>): EndpointState | undefined {
+    this.#sync();
+    const usable: EndpointState[] = [];
+    for (const e of this.#endpoints.values()) {
+      if (e.breaker.state === CircuitState.Open || this.#outliers.isEjected(e.id)) continue;
+      usable.push(e);
+    }
+    const fresh = usable.filter((e) => !tried.has(e.id));
+    return this.#balancer.pick(fresh.length > 0 ? fresh : usable);
+  }
+
+  /** Brings the endpoint table in line with the registry cache when the instance list changed. */
+  #sync(): void {
+    const instances = this.#source.instances(this.target);
+    if (instances === this.#lastInstances) return;
+    this.#lastInstances = instances;
+    const next = new Map<string, EndpointState>();
+    for (const i of instances) {
+      next.set(i.id, this.#endpoints.get(i.id) ?? this.#newEndpoint(i));
+    }
+    for (const [id, e] of this.#endpoints) {
+      if (!next.has(id))
+        this.#metrics.clientCircuitState.remove({ target: this.target, instance: e.address });
+    }
+    this.#endpoints = next;
+    this.#outliers.setPool([...next.keys()]);
+  }
+
+  #newEndpoint(instance: Instance): EndpointState {
+    const address = `${instance.host}:${instance.port}`;
+    const breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: HALF_OPEN_AFTER_MS,
+      breaker: new SamplingBreaker({ threshold: 0.5, duration: 10_000, minimumRps: 2 }),
+    });
+    const endpoint: EndpointState = {
+      id: instance.id,
+      origin: `http://${address}`,
+      address,
+      inflight: 0,
+      ewmaMs: 0,
+      lastSampleAt: 0,
+      breaker,
+      openedAt: 0,
+    };
+    const labels = { target: this.target, instance: address };
+    this.#metrics.clientCircuitState.set(labels, 0);
+    breaker.onStateChange((state) => {
+      if (state === CircuitState.Open) endpoint.openedAt = this.#clock.now();
+      const name = circuitName(state);
+      this.#metrics.clientCircuitState.set(
+        labels,
+        state === CircuitState.Open ? 1 : state === CircuitState.HalfOpen ? 2 : 0,
+      );
+      this.#metrics.clientCircuitTransitions.inc({ target: this.target, state: name });
+      this.#log.warn({ instance: address, circuit: name }, 'circuit state changed');
+    });
+    return endpoint;
+  }
+
+  #headers(options: CallOptions, body: unknown): Record<string, string | string[]> {
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      const lower = name.toLowerCase();
+      if (value !== undefined && !HOP_BY_HOP.has(lower)) headers[lower] = value;
+    }
+    const context = currentContext();
+    if (context) {
+      headers[H.requestId] = context.requestId;
+      if (context.authorization && !headers.authorization) headers.authorization = context.authorization;
+    }
+    const token = this.#serviceToken();
+    if (token) headers[H.serviceToken] = token;
+    if (options.idempotencyKey) headers[H.idempotencyKey] = options.idempotencyKey;
+    if (
+      options.body !== undefined &&
+      !Buffer.isBuffer(options.body) &&
+      typeof options.body !== 'string' &&
+      !isStream(body)
+    ) {
+      headers['content-type'] ??= 'application/json';
+    }
+    return headers;
+  }
+
+  async #attempt(
+    endpoint: EndpointState,
+    method: Dispatcher.HttpMethod,
+    path: string,
+    baseHeaders: Record<string, string | string[]>,
+    body: unknown,
+    timeoutMs: number,
+    deadline: Deadline,
+  ): Promise<CallResult> {
+    const context = currentContext();
+    const headers: Record<string, string | string[]> = {
+      ...baseHeaders,
+      [H.deadline]: String(Math.max(0, Math.floor(timeoutMs))),
+    };
+    if (context) headers[H.traceparent] = traceparent(context.trace, newSpanId());
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const started = this.#clock.now();
+    endpoint.inflight++;
+    let settled = false;
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      endpoint.inflight--;
+    };
+    try {
+      const res = await this.#dispatcher.request({
+        origin: endpoint.origin,
+        path,
+        method,
+        headers,
+        body: body as Dispatcher.DispatchOptions['body'],
+        signal: controller.signal,
+        headersTimeout: Math.max(1, Math.ceil(timeoutMs)),
+        bodyTimeout: Math.max(1_000, deadline.remaining()),
+      });
+      clearTimeout(timer);
+      const now = this.#clock.now();
+      endpoint.ewmaMs = updateEwma(endpoint.ewmaMs, now - started, now - endpoint.lastSampleAt);
+      endpoint.lastSampleAt = now;
+      res.body.once('close', done);
+      res.body.once('error', done);
+      res.body.once('end', done);
+      const result: CallResult = {
+        status: res.statusCode,
+        headers: res.headers,
+        body: res.body as CallResult['body'],
+        instanceId: endpoint.id,
+        attempts: 1,
+      };
+      if (RETRY_STATUSES.has(res.statusCode)) throw new AttemptFailure('status', result);
+      return result;
+    } catch (err) {
+      clearTimeout(timer);
+      if (err instanceof AttemptFailure) throw err;
+      done();
+      const kind = classify(err, controller.signal.aborted);
+      this.#log.debug({ instance: endpoint.address, kind, err: (err as Error).message }, 'attempt failed');
+      throw new AttemptFailure(kind);
+    }
+  }
+}
+
+function classify(err: unknown, aborted: boolean): Failure {
+  if (aborted) return 'timeout';
+  const code = (err as { code?: string }).code;
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
+    return 'timeout';
+  }
+  return 'reset';
+}
+
+function circuitName(state: CircuitState): EndpointView['circuit'] {
+  if (state === CircuitState.Open || state === CircuitState.Isolated) return 'open';
+  if (state === CircuitState.HalfOpen) return 'half-open';
+  return 'closed';
+}
+
+function isStream(body: unknown): body is Readable {
+  return typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function';
+}
+
+function encodeBody(body: unknown): Buffer | string | Readable | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (Buffer.isBuffer(body) || typeof body === 'string' || isStream(body)) return body;
+  return JSON.stringify(body);
+}

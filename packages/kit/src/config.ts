@@ -1,0 +1,67 @@
+import { type Static, type TObject, Type } from 'typebox';
+import Value from 'typebox/value';
+
+/** Settings every instance reads from the environment (README lists them). */
+export const KitConfigSchema = Type.Object({
+  BAZAAR_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  BAZAAR_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 0 }),
+  BAZAAR_ADVERTISE_HOST: Type.Optional(Type.String({ minLength: 1 })),
+  BAZAAR_ADVERTISE_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  BAZAAR_REGISTRY_URL: Type.String({ default: 'http://127.0.0.1:8761', pattern: '^https?://' }),
+  BAZAAR_SERVICE_CREDENTIAL: Type.Optional(Type.String({ minLength: 16 })),
+  BAZAAR_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  BAZAAR_DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  BAZAAR_INSTANCE_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' })),
+  BAZAAR_LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  BAZAAR_BALANCER: Type.Union([Type.Literal('p2c-ewma'), Type.Literal('round-robin')], {
+    default: 'p2c-ewma',
+  }),
+  BAZAAR_DEFAULT_DEADLINE_MS: Type.Integer({ minimum: 1, maximum: 300_000, default: 5_000 }),
+  BAZAAR_SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 120_000, default: 10_000 }),
+  BAZAAR_CHAOS: Type.Boolean({ default: false }),
+  BAZAAR_CURRENCY: Type.String({ pattern: '^[A-Z]{3}$', default: 'USD' }),
+});
+
+/** The kit's validated settings. */
+export type KitConfig = Static<typeof KitConfigSchema>;
+
+/** A configuration value that failed validation; start-up stops with its message. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads and validates `schema` (an object of settings) from `env`: strings are converted to the
+ * declared types, defaults applied, and every bad value reported at once by name.
+ */
+export function readEnv<S extends TObject>(schema: S, env: NodeJS.ProcessEnv = process.env): Static<S> {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const value = Value.Default(schema, Value.Convert(schema, raw));
+  const problems = [...Value.Errors(schema, value)].map((e) => {
+    const name = e.instancePath.replace(/^\//, '') || String(Object.values(e.params)[0] ?? '');
+    const given = name in raw ? ` (got ${JSON.stringify(raw[name])})` : '';
+    return `${name}: ${e.message}${given}`;
+  });
+  if (problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return value as Static<S>;
+}
+
+/** Reads the kit's settings together with a service's own schema. */
+export function loadConfig<C>(
+  serviceSchema: TObject | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): KitConfig & C {
+  const schema = serviceSchema
+    ? Type.Object({ ...KitConfigSchema.properties, ...serviceSchema.properties })
+    : KitConfigSchema;
+  return readEnv(schema, env) as KitConfig & C;
+}

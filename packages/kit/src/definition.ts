@@ -1,0 +1,66 @@
+import type { Service } from '@bazaar/contracts';
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Registry as MetricsRegistry } from 'prom-client';
+import type { TObject } from 'typebox';
+import type { ServiceClient } from './client/service-client.ts';
+import type { KitConfig } from './config.ts';
+import type { Clock } from './time.ts';
+
+/** What a service's routes, hooks and jobs are given: everything the kit set up for this instance. */
+export interface ServiceContext<Config = Record<string, unknown>> {
+  /** The service's name, as registered. */
+  readonly name: string;
+  /** This instance's id in the registry. */
+  readonly instanceId: string;
+  readonly log: Logger;
+  /** The kit's own settings plus the service's `config` schema, read from the environment. */
+  readonly config: KitConfig & Config;
+  /** The service's own database; only for services that declare `migrations`. */
+  readonly db: pg.Pool;
+  /** A client for a service this one depends on (declared in `dependencies`). */
+  client(service: string): ServiceClient;
+  readonly metrics: MetricsRegistry;
+  readonly clock: Clock;
+  /** The registry as this instance last saw it (kept while the registry is away). */
+  readonly registry: RegistryView;
+}
+
+/** Read access to the local registry cache. */
+export interface RegistryView {
+  services(): Service[];
+  readonly connected: boolean;
+}
+
+/** A Bazaar service, described: the kit builds and runs it. */
+export interface ServiceDefinition<Config = Record<string, unknown>> {
+  /** Registry name, also the metrics `service` label. */
+  name: string;
+  version?: string;
+  /** Folder of numbered `.sql` files; declaring it gives the service a database (`BAZAAR_DATABASE_URL`). */
+  migrations?: URL;
+  /** Runs once per database after migrations, under the same advisory lock (first start seeds). */
+  seed?: (db: pg.PoolClient, ctx: ServiceContext<Config>) => Promise<void>;
+  /** Services this one calls; the kit watches them in the registry and builds a client for each. */
+  dependencies?: string[];
+  /** Extra environment settings of this service, validated at start (TypeBox object of strings). */
+  config?: TObject;
+  /** The HTTP routes: a Fastify plugin, encapsulated. */
+  routes: (app: FastifyInstance, ctx: ServiceContext<Config>) => Promise<void> | void;
+  /** Called after the app listens and before registration, e.g. to start background jobs. */
+  onStart?: (ctx: ServiceContext<Config>) => Promise<void> | void;
+  /** Called during graceful shutdown, after in-flight requests drained and before pools close. */
+  onStop?: (ctx: ServiceContext<Config>) => Promise<void> | void;
+  /** Whether the instance registers itself with the registry (the registry itself does not). */
+  register?: boolean;
+  /** When false, `/health/ready` does not wait for a registration (the registry itself). */
+  readyNeedsRegistration?: boolean;
+}
+
+/** Declares a service; the identity function gives type inference a place to hang on. */
+export function defineService<Config = Record<string, unknown>>(
+  definition: ServiceDefinition<Config>,
+): ServiceDefinition<Config> {
+  return definition;
+}

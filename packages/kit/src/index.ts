@@ -1,0 +1,29 @@
+export { type AppDependencies, type BuiltApp, buildApp } from './app.ts';
+export type { ChaosState } from './chaos.ts';
+export { Deadline } from './client/deadline.ts';
+export { DeadlineExceededError, ServiceUnavailableError, UpstreamError } from './client/errors.ts';
+export {
+  type CallOptions,
+  type CallResult,
+  type EndpointView,
+  ServiceClient,
+} from './client/service-client.ts';
+export { ConfigError, type KitConfig, KitConfigSchema, loadConfig, readEnv } from './config.ts';
+export { currentContext, type RequestContext, runWithContext } from './context.ts';
+export { migrate, readMigrations } from './db/migrate.ts';
+export { createPool, databaseReachable } from './db/pool.ts';
+export {
+  defineService,
+  type RegistryView,
+  type ServiceContext,
+  type ServiceDefinition,
+} from './definition.ts';
+export { AppError, problem } from './errors.ts';
+export { createLogger } from './log.ts';
+export { createMetrics, type KitMetrics, statusClass } from './metrics.ts';
+export { sendProblem, toAppError } from './problem-handler.ts';
+export { Registration } from './registry/registration.ts';
+export { type InstanceSource, RegistryWatch } from './registry/watch.ts';
+export { type RunningService, startService } from './start.ts';
+export { type Clock, ManualClock, sleep, systemClock } from './time.ts';
+export { continueTrace, type TraceContext, traceparent } from './trace.ts';

@@ -1,0 +1,115 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The kit's metrics of one instance. Labels are bounded sets only (QUALITY.md). */
+export interface KitMetrics {
+  registry: Registry;
+  httpRequests: Counter<'route' | 'method' | 'status'>;
+  httpDuration: Histogram<'route' | 'method' | 'status'>;
+  httpInFlight: Gauge;
+  deadlineRejected: Counter<'stage'>;
+  clientCalls: Counter<'target' | 'outcome'>;
+  clientDuration: Histogram<'target' | 'outcome'>;
+  clientRetries: Counter<'target' | 'reason'>;
+  clientRetryBudgetExhausted: Counter<'target'>;
+  clientEjections: Counter<'target' | 'reason'>;
+  clientCircuitState: Gauge<'target' | 'instance'>;
+  clientCircuitTransitions: Counter<'target' | 'state'>;
+  clientInstances: Gauge<'target' | 'state'>;
+  registryConnected: Gauge;
+}
+
+/** Creates the metrics of one instance on its own registry, `service` on every series. */
+export function createMetrics(service: string): KitMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'http_server_requests_total',
+      help: 'HTTP requests served, by route template, method and status class',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'http_server_request_duration_seconds',
+      help: 'HTTP request latency, by route template, method and status class',
+      labelNames: ['route', 'method', 'status'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    httpInFlight: new Gauge({
+      name: 'http_server_requests_in_flight',
+      help: 'HTTP requests being served now',
+      registers,
+    }),
+    deadlineRejected: new Counter({
+      name: 'bazaar_deadline_exceeded_total',
+      help: 'Work not started or abandoned because its deadline had passed, by stage',
+      labelNames: ['stage'],
+      registers,
+    }),
+    clientCalls: new Counter({
+      name: 'bazaar_client_calls_total',
+      help: 'Calls to other services, by target service and outcome',
+      labelNames: ['target', 'outcome'],
+      registers,
+    }),
+    clientDuration: new Histogram({
+      name: 'bazaar_client_call_duration_seconds',
+      help: 'Latency of calls to other services (all attempts), by target and outcome',
+      labelNames: ['target', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    clientRetries: new Counter({
+      name: 'bazaar_client_retries_total',
+      help: 'Retried attempts, by target service and the reason of the failed attempt',
+      labelNames: ['target', 'reason'],
+      registers,
+    }),
+    clientRetryBudgetExhausted: new Counter({
+      name: 'bazaar_client_retry_budget_exhausted_total',
+      help: 'Retries refused because the retry budget was spent',
+      labelNames: ['target'],
+      registers,
+    }),
+    clientEjections: new Counter({
+      name: 'bazaar_client_ejections_total',
+      help: 'Instances ejected from load balancing, by target and reason',
+      labelNames: ['target', 'reason'],
+      registers,
+    }),
+    clientCircuitState: new Gauge({
+      name: 'bazaar_client_circuit_state',
+      help: 'Circuit state per target instance: 0 closed, 1 open, 2 half-open',
+      labelNames: ['target', 'instance'],
+      registers,
+    }),
+    clientCircuitTransitions: new Counter({
+      name: 'bazaar_client_circuit_transitions_total',
+      help: 'Circuit breaker transitions, by target and new state',
+      labelNames: ['target', 'state'],
+      registers,
+    }),
+    clientInstances: new Gauge({
+      name: 'bazaar_client_instances',
+      help: 'Instances known for a target, by state (available, ejected, open)',
+      labelNames: ['target', 'state'],
+      registers,
+    }),
+    registryConnected: new Gauge({
+      name: 'bazaar_registry_watch_connected',
+      help: '1 while the registry watch stream is connected',
+      registers,
+    }),
+  };
+}
+
+/** Status class label of a status code: `2xx`, `4xx`, ... */
+export function statusClass(status: number): string {
+  return `${Math.floor(status / 100)}xx`;
+}

@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import { Agent } from 'undici';
+import { buildApp } from './app.ts';
+import { ServiceClient } from './client/service-client.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { migrate, readMigrations } from './db/migrate.ts';
+import { createPool } from './db/pool.ts';
+import type { ServiceContext, ServiceDefinition } from './definition.ts';
+import { createLogger } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { Registration } from './registry/registration.ts';
+import { RegistryWatch } from './registry/watch.ts';
+import { sleep, systemClock } from './time.ts';
+
+/** A running instance. */
+export interface RunningService<Config> {
+  url: string;
+  port: number;
+  instanceId: string;
+  ctx: ServiceContext<Config>;
+  /** Graceful stop: deregister, stop accepting, drain in-flight work within the bound, close pools. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a service: configuration, logs, database and migrations, registry watch and clients, the
+ * app, registration and heartbeats; stops gracefully on SIGTERM/SIGINT or when its supervisor goes.
+ */
+export async function startService<Config>(
+  definition: ServiceDefinition<Config>,
+  options: { env?: NodeJS.ProcessEnv; handleSignals?: boolean } = {},
+): Promise<RunningService<Config>> {
+  const env = options.env ?? process.env;
+  let config: ReturnType<typeof loadConfig<Config>>;
+  try {
+    config = loadConfig<Config>(definition.config, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`${definition.name}: ${err.message}`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  const instanceId = config.BAZAAR_INSTANCE_ID ?? `${definition.name}-${randomBytes(4).toString('hex')}`;
+  const log = createLogger({ service: definition.name, instanceId, level: config.BAZAAR_LOG_LEVEL });
+  const metrics = createMetrics(definition.name);
+  const registryUrls = config.BAZAAR_REGISTRY_URL.split(',').map((u) => u.trim().replace(/\/$/, ''));
+
+  let db: pg.Pool | undefined;
+  if (definition.migrations) {
+    if (!config.BAZAAR_DATABASE_URL) {
+      console.error(
+        `${definition.name}: BAZAAR_DATABASE_URL is required (this service keeps its own database)`,
+      );
+      process.exit(78);
+    }
+    db = createPool({
+      url: config.BAZAAR_DATABASE_URL,
+      max: config.BAZAAR_DB_POOL_MAX,
+      application: instanceId,
+      log,
+    });
+  }
+
+  const dispatcher = new Agent({
+    connections: 256,
+    keepAliveTimeout: 10_000,
+    keepAliveMaxTimeout: 60_000,
+    connect: { timeout: 1_000 },
+  });
+  const watch = new RegistryWatch({ urls: registryUrls, log });
+  const clients = new Map<string, ServiceClient>();
+  const client = (service: string): ServiceClient => {
+    let c = clients.get(service);
+    if (!c) {
+      c = new ServiceClient({
+        target: service,
+        source: watch,
+        dispatcher,
+        metrics,
+        log,
+        balancer: config.BAZAAR_BALANCER,
+        defaultDeadlineMs: config.BAZAAR_DEFAULT_DEADLINE_MS,
+      });
+      clients.set(service, c);
+    }
+    return c;
+  };
+  watch.on('connected', () => metrics.registryConnected.set(1));
+  watch.on('disconnected', () => metrics.registryConnected.set(0));
+
+  let registration: Registration | undefined;
+  let draining = false;
+  const { app, ctx } = await buildApp(definition, {
+    config,
+    log,
+    metrics,
+    db,
+    instanceId,
+    clock: systemClock,
+    client,
+    registered: () =>
+      definition.register === false ||
+      definition.readyNeedsRegistration === false ||
+      (registration?.registered ?? false),
+    draining: () => draining,
+    registry: watch,
+  });
+
+  if (db && definition.migrations) {
+    const migrations = await readMigrations(definition.migrations);
+    const seed = definition.seed;
+    await migrate(db, {
+      service: definition.name,
+      migrations,
+      log,
+      afterMigrate: seed ? (c) => seed(c, ctx) : undefined,
+    });
+  }
+  if ((definition.dependencies?.length ?? 0) > 0) await watch.start();
+
+  await app.listen({ host: config.BAZAAR_HOST, port: config.BAZAAR_PORT });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.BAZAAR_PORT;
+  const advertisedHost =
+    config.BAZAAR_ADVERTISE_HOST ??
+    (config.BAZAAR_HOST === '0.0.0.0' || config.BAZAAR_HOST === '::' ? hostname() : config.BAZAAR_HOST);
+  const advertisedPort = config.BAZAAR_ADVERTISE_PORT ?? port;
+  const url = `http://${config.BAZAAR_HOST === '0.0.0.0' ? '127.0.0.1' : config.BAZAAR_HOST}:${port}`;
+  await definition.onStart?.(ctx);
+
+  if (definition.register !== false) {
+    registration = new Registration({
+      urls: registryUrls,
+      credential: config.BAZAAR_SERVICE_CREDENTIAL,
+      id: instanceId,
+      instance: {
+        service: definition.name,
+        host: advertisedHost,
+        port: advertisedPort,
+        version: definition.version ?? '0.1.0',
+        metadata: { pid: String(process.pid), slot: env.BAZAAR_SLOT ?? '' },
+      },
+      log,
+    });
+    await registration.start();
+  }
+  log.info({ url, instanceId }, `${definition.name} started`);
+  process.send?.({ type: 'bazaar:ready', instanceId, port, url });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      draining = true;
+      log.info('stopping: deregistering, then draining in-flight requests');
+      await registration?.stop().catch(() => undefined);
+      // Give callers a moment to hear of the deregistration before the listener closes.
+      if (registration) await sleep(Math.min(500, config.BAZAAR_SHUTDOWN_TIMEOUT_MS));
+      const closed = app.close();
+      const bounded = await Promise.race([
+        closed.then(() => true),
+        sleep(config.BAZAAR_SHUTDOWN_TIMEOUT_MS).then(() => false),
+      ]);
+      if (!bounded) {
+        log.warn('drain bound reached: closing remaining connections');
+        app.server.closeAllConnections();
+      }
+      await definition.onStop?.(ctx);
+      watch.stop();
+      await dispatcher.close().catch(() => undefined);
+      await db?.end().catch(() => undefined);
+      log.info('stopped');
+    })();
+    return stopping;
+  };
+
+  if (options.handleSignals !== false) {
+    const exit = () => void stop().finally(() => process.exit(0));
+    process.once('SIGTERM', exit);
+    process.once('SIGINT', exit);
+    // Started by `bazaar up`: when the supervisor goes away, so do we, and nothing is left behind.
+    if (process.send) process.once('disconnect', exit);
+  }
+  return { url, port, instanceId, ctx, stop };
+}

@@ -1,0 +1,4 @@
+import { startService } from '@bazaar/kit';
+import catalog from './service.ts';
+
+await startService(catalog);

@@ -1,0 +1,128 @@
+import type { Category, Product, ProductPage } from '@bazaar/contracts';
+import { decodeCursor, encodeCursor, type ProductCursor } from '../domain/cursor.ts';
+import { isUuid } from '../domain/ids.ts';
+import type { Queryable } from './db.ts';
+
+/** Filters and position of one page of `listProducts`. */
+export interface ListProductsOptions {
+  /** Page size, 1–100; the route's schema has already enforced the range. */
+  limit?: number;
+  /** The `nextCursor` of the previous page. Throws `InvalidCursorError` when it is not one. */
+  cursor?: string;
+  /** Full-text search (web-search syntax); orders by relevance instead of newest first. */
+  q?: string;
+  category?: string;
+  merchantId?: string;
+}
+
+interface ProductRow {
+  id: string;
+  merchant_id: string;
+  name: string;
+  description: string;
+  price: number;
+  currency: string;
+  category: string;
+  image_url: string | null;
+  created_at: Date;
+  updated_at: Date;
+  /** Only in searches: ts_rank rounded to 6 decimals, as numeric text, so it keys exactly. */
+  rank?: string;
+}
+
+const COLUMNS = `p.id, p.merchant_id, p.name, p.description, p.price, p.currency, p.category, p.image_url,
+  p.created_at, p.updated_at`;
+
+/**
+ * One page of visible products. Without `q`: newest first, keyset on (created_at, id). With `q`:
+ * most relevant first, keyset on (rank rounded in SQL, id). Hidden products are never listed.
+ */
+export async function listProducts(db: Queryable, options: ListProductsOptions = {}): Promise<ProductPage> {
+  const limit = options.limit ?? 20;
+  const search = options.q !== undefined && options.q.trim() !== '' ? options.q : undefined;
+  const after = options.cursor ? decodeCursor(options.cursor, search ? 'rank' : 'newest') : undefined;
+
+  const values: unknown[] = [];
+  const param = (value: unknown): string => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const where = ['NOT p.hidden'];
+  if (options.category !== undefined) where.push(`p.category = ${param(options.category)}`);
+  if (options.merchantId !== undefined) where.push(`p.merchant_id = ${param(options.merchantId)}`);
+
+  let sql: string;
+  if (search === undefined) {
+    if (after?.kind === 'newest') {
+      where.push(`(p.created_at, p.id) < (${param(after.createdAt)}::timestamptz, ${param(after.id)}::uuid)`);
+    }
+    sql = `SELECT ${COLUMNS} FROM products p
+      WHERE ${where.join(' AND ')}
+      ORDER BY p.created_at DESC, p.id DESC
+      LIMIT ${param(limit + 1)}`;
+  } else {
+    where.push('p.search @@ query');
+    const resume =
+      after?.kind === 'rank'
+        ? `WHERE (rank, id) < (${param(after.rank)}::numeric, ${param(after.id)}::uuid)`
+        : '';
+    sql = `SELECT * FROM (
+        SELECT ${COLUMNS}, round(ts_rank(p.search, query)::numeric, 6) AS rank
+        FROM products p, websearch_to_tsquery('english', ${param(search)}) AS query
+        WHERE ${where.join(' AND ')}
+      ) ranked
+      ${resume}
+      ORDER BY rank DESC, id DESC
+      LIMIT ${param(limit + 1)}`;
+  }
+
+  const { rows } = await db.query<ProductRow>(sql, values);
+  const hasMore = rows.length > limit;
+  const page = hasMore ? rows.slice(0, limit) : rows;
+  const last = page.at(-1);
+  return {
+    items: page.map(toProduct),
+    nextCursor: hasMore && last ? encodeCursor(cursorAfter(last)) : null,
+  };
+}
+
+/** A visible product by id; `null` when there is none, it is hidden, or `id` is not a UUID. */
+export async function getProduct(db: Queryable, id: string): Promise<Product | null> {
+  if (!isUuid(id)) return null;
+  const { rows } = await db.query<ProductRow>(
+    `SELECT ${COLUMNS} FROM products p WHERE p.id = $1 AND NOT p.hidden`,
+    [id],
+  );
+  const row = rows[0];
+  return row ? toProduct(row) : null;
+}
+
+/** Every category, by display name. */
+export async function listCategories(db: Queryable): Promise<Category[]> {
+  const { rows } = await db.query<Category>('SELECT slug, name FROM categories ORDER BY name, slug');
+  return rows;
+}
+
+function cursorAfter(row: ProductRow): ProductCursor {
+  return row.rank !== undefined
+    ? { kind: 'rank', rank: row.rank, id: row.id }
+    : { kind: 'newest', createdAt: row.created_at.toISOString(), id: row.id };
+}
+
+function toProduct(row: ProductRow): Product {
+  return {
+    id: row.id,
+    merchantId: row.merchant_id,
+    name: row.name,
+    description: row.description,
+    price: row.price,
+    currency: row.currency,
+    category: row.category,
+    imageUrl: row.image_url,
+    // Stock belongs to inventory; catalog learns it from inventory's events later.
+    available: null,
+    availableAsOf: null,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}

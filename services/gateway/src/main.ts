@@ -1,0 +1,4 @@
+import { startService } from '@bazaar/kit';
+import gateway from './service.ts';
+
+await startService(gateway);

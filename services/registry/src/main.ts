@@ -1,0 +1,4 @@
+import { startService } from '@bazaar/kit';
+import registry from './service.ts';
+
+await startService(registry);
