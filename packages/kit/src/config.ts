@@ -17,7 +17,7 @@ export const KitConfigSchema = Type.Object({
     { default: 'info' },
   ),
   BAZAAR_BALANCER: Type.Union([Type.Literal('p2c-ewma'), Type.Literal('round-robin')], {
-    default: 'p2c-ewma',
+    default: 'round-robin',
   }),
   BAZAAR_DEFAULT_DEADLINE_MS: Type.Integer({ minimum: 1, maximum: 300_000, default: 5_000 }),
   BAZAAR_SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 120_000, default: 10_000 }),

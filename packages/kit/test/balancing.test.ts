@@ -4,6 +4,7 @@ import { createBalancer, type Endpoint } from '../src/balancing/balancer.ts';
 import { updateEwma } from '../src/balancing/ewma.ts';
 import { createP2cEwma } from '../src/balancing/p2c-ewma.ts';
 import { createRoundRobin } from '../src/balancing/round-robin.ts';
+import { ManualClock } from '../src/time.ts';
 
 /** A seeded PRNG (mulberry32), so that every run makes the same choices. */
 function seeded(seed: number): () => number {
@@ -144,4 +145,17 @@ test('the balancer named in config is the one created', () => {
     tally(() => p2c.pick(list), 10),
     { a: 10 },
   );
+});
+
+test('p2c fades the latency of an instance without new samples, so it is tried again', () => {
+  const clock = new ManualClock();
+  const balancer = createBalancer<Endpoint>('p2c-ewma', { clock, random: () => 0.1 });
+  const once = { id: 'warming', inflight: 0, ewmaMs: 80, lastSampleAt: clock.now() };
+  const steady = { id: 'steady', inflight: 0, ewmaMs: 2, lastSampleAt: clock.now() };
+  assert.equal(balancer.pick([once, steady])?.id, 'steady');
+  for (let s = 0; s < 60; s++) {
+    clock.advance(1_000);
+    steady.lastSampleAt = clock.now(); // the busy one keeps its fresh average
+  }
+  assert.equal(balancer.pick([once, steady])?.id, 'warming');
 });

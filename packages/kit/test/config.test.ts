@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../src/index.ts';
 test('defaults apply when the environment says nothing', () => {
   const config = loadConfig(undefined, {});
   assert.equal(config.BAZAAR_PORT, 0);
-  assert.equal(config.BAZAAR_BALANCER, 'p2c-ewma');
+  assert.equal(config.BAZAAR_BALANCER, 'round-robin');
   assert.equal(config.BAZAAR_DEFAULT_DEADLINE_MS, 5_000);
   assert.equal(config.BAZAAR_CHAOS, false);
 });
@@ -14,11 +14,11 @@ test('values are converted to their types', () => {
   const config = loadConfig(undefined, {
     BAZAAR_PORT: '8080',
     BAZAAR_CHAOS: 'true',
-    BAZAAR_BALANCER: 'round-robin',
+    BAZAAR_BALANCER: 'p2c-ewma',
   });
   assert.equal(config.BAZAAR_PORT, 8080);
   assert.equal(config.BAZAAR_CHAOS, true);
-  assert.equal(config.BAZAAR_BALANCER, 'round-robin');
+  assert.equal(config.BAZAAR_BALANCER, 'p2c-ewma');
 });
 
 test('every bad value is reported by name with what was given', () => {

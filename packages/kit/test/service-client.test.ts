@@ -51,7 +51,11 @@ const ok: Handler = (_req, res) => {
   res.end('{"ok":true}');
 };
 
-function client(addresses: string[], balancer: 'round-robin' | 'p2c-ewma' = 'round-robin') {
+function client(
+  addresses: string[],
+  balancer: 'round-robin' | 'p2c-ewma' = 'round-robin',
+  halfOpenAfterMs = 5_000,
+) {
   const source = new StaticInstances();
   source.set('catalog', addresses);
   const metrics = createMetrics('test');
@@ -62,6 +66,7 @@ function client(addresses: string[], balancer: 'round-robin' | 'p2c-ewma' = 'rou
     metrics,
     log: pino({ level: 'silent' }),
     balancer,
+    halfOpenAfterMs,
   });
   return { c, metrics, source };
 }
@@ -228,4 +233,31 @@ test('p2c sends less traffic to a slow instance', async () => {
     }),
   );
   assert.ok(fast.hits() > slow.hits() * 2, `fast ${fast.hits()} slow ${slow.hits()}`);
+});
+
+test('open circuits half-open after their wait and close again once the instances heal', async () => {
+  let failing = true;
+  const handler: Handler = (req, res) => {
+    if (failing) {
+      res.statusCode = 500;
+      res.end();
+    } else ok(req, res);
+  };
+  const a = await serve(handler);
+  const b = await serve(handler);
+  const { c } = client([a.address, b.address], 'round-robin', 300);
+  let open = false;
+  for (let i = 0; i < 80 && !open; i++) {
+    try {
+      await (await c.request({ path: '/x' })).body.dump();
+    } catch (err) {
+      if (err instanceof ServiceUnavailableError) open = true;
+    }
+  }
+  assert.ok(open, 'circuits opened');
+  failing = false;
+  await new Promise((r) => setTimeout(r, 350));
+  assert.deepEqual(await c.json({ path: '/x' }), { ok: true });
+  for (let i = 0; i < 10; i++) assert.deepEqual(await c.json({ path: '/x' }), { ok: true });
+  assert.ok(c.endpoints().some((e) => e.circuit === 'closed'));
 });

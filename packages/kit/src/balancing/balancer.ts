@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../time.ts';
 import { createP2cEwma } from './p2c-ewma.ts';
 import { createRoundRobin } from './round-robin.ts';
 
@@ -8,6 +9,8 @@ export interface Endpoint {
   inflight: number;
   /** Moving average of its latency in ms (see `updateEwma`); 0 while there is no sample yet. */
   ewmaMs: number;
+  /** When `ewmaMs` last took a sample (ms); lets a stale average fade at read time. */
+  lastSampleAt?: number;
 }
 
 /** Chooses the instance for the next attempt among the usable ones. */
@@ -23,18 +26,20 @@ export type BalancerName = 'round-robin' | 'p2c-ewma';
 export interface BalancerOptions {
   /** A source of numbers in [0, 1), injected so that tests are deterministic. */
   random?: () => number;
+  /** Time source of latency-aware balancers. */
+  clock?: Clock;
 }
 
 /** Creates the balancer that config names. */
 export function createBalancer<E extends Endpoint = Endpoint>(
   name: BalancerName,
-  { random = Math.random }: BalancerOptions = {},
+  { random = Math.random, clock = systemClock }: BalancerOptions = {},
 ): Balancer<E> {
   switch (name) {
     case 'round-robin':
       return createRoundRobin<E>();
     case 'p2c-ewma':
-      return createP2cEwma<E>({ random });
+      return createP2cEwma<E>({ random, clock });
     default:
       throw new Error(`Unknown balancer: ${String(name satisfies never)}`);
   }

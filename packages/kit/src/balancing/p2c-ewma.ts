@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../time.ts';
 import type { Balancer, Endpoint } from './balancer.ts';
 
 /** Options of the power-of-two-choices balancer. */
@@ -6,6 +7,10 @@ export interface P2cEwmaOptions {
   random?: () => number;
   /** Latency assumed for an instance with no sample when no candidate has one either. */
   defaultMs?: number;
+  /** Time source for read-time decay. */
+  clock?: Clock;
+  /** How fast a latency average that gets no new samples fades (the same decay as `updateEwma`). */
+  decayMs?: number;
 }
 
 /**
@@ -16,6 +21,8 @@ export interface P2cEwmaOptions {
 export function createP2cEwma<E extends Endpoint = Endpoint>({
   random = Math.random,
   defaultMs = 1,
+  clock = systemClock,
+  decayMs = 10_000,
 }: P2cEwmaOptions = {}): Balancer<E> {
   const index = (n: number) => Math.min(n - 1, Math.floor(random() * n));
   return {
@@ -28,13 +35,23 @@ export function createP2cEwma<E extends Endpoint = Endpoint>({
       const a = candidates[i]!;
       const b = candidates[j]!;
       const neutral = neutralLatency(a, b, candidates, defaultMs);
-      return cost(b, neutral) < cost(a, neutral) ? b : a;
+      const now = clock.now();
+      return cost(b, neutral, now, decayMs) < cost(a, neutral, now, decayMs) ? b : a;
     },
   };
 }
 
-function cost(e: Endpoint, neutralMs: number): number {
-  return (e.ewmaMs > 0 ? e.ewmaMs : neutralMs) * (e.inflight + 1);
+/**
+ * `latency × (inflight + 1)`, where the latency of an instance that has had no sample for a while
+ * fades toward zero as it is read (Finagle's peak EWMA): an instance that answered slowly once,
+ * say while warming up, is tried again instead of being shunned for good.
+ */
+function cost(e: Endpoint, neutralMs: number, now: number, decayMs: number): number {
+  let latency = e.ewmaMs > 0 ? e.ewmaMs : neutralMs;
+  if (e.ewmaMs > 0 && e.lastSampleAt !== undefined && now > e.lastSampleAt) {
+    latency *= Math.exp(-(now - e.lastSampleAt) / decayMs);
+  }
+  return latency * (e.inflight + 1);
 }
 
 /**

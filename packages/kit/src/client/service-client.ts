@@ -121,6 +121,7 @@ export class ServiceClient {
   readonly #backoff: (attempt: number) => number;
   readonly #defaultDeadlineMs: number;
   readonly #serviceToken: () => string | undefined;
+  readonly #halfOpenAfterMs: number;
   #endpoints = new Map<string, EndpointState>();
   #lastInstances: readonly Instance[] | undefined;
 
@@ -134,6 +135,8 @@ export class ServiceClient {
     clock?: Clock;
     defaultDeadlineMs?: number;
     serviceToken?: () => string | undefined;
+    /** How long an open circuit waits before a probe (QUALITY: 5 s). */
+    halfOpenAfterMs?: number;
   }) {
     this.target = options.target;
     this.#source = options.source;
@@ -141,7 +144,8 @@ export class ServiceClient {
     this.#metrics = options.metrics;
     this.#log = options.log.child({ target: options.target });
     this.#clock = options.clock ?? systemClock;
-    this.#balancer = createBalancer(options.balancer ?? 'p2c-ewma') as Balancer<EndpointState>;
+    this.#balancer = createBalancer<EndpointState>(options.balancer ?? 'round-robin', { clock: this.#clock });
+    this.#halfOpenAfterMs = options.halfOpenAfterMs ?? HALF_OPEN_AFTER_MS;
     this.#budget = createRetryBudget({ clock: this.#clock });
     this.#backoff = fullJitterBackoff({ baseMs: 50, capMs: 1_000 });
     this.#defaultDeadlineMs = options.defaultDeadlineMs ?? 5_000;
@@ -294,10 +298,10 @@ export class ServiceClient {
   }
 
   #retryAfterSeconds(): number {
-    let soonest = HALF_OPEN_AFTER_MS;
+    let soonest = this.#halfOpenAfterMs;
     for (const e of this.#endpoints.values()) {
       if (e.breaker.state === CircuitState.Open) {
-        soonest = Math.min(soonest, Math.max(0, e.openedAt + HALF_OPEN_AFTER_MS - this.#clock.now()));
+        soonest = Math.min(soonest, Math.max(0, e.openedAt + this.#halfOpenAfterMs - this.#clock.now()));
       }
     }
     return Math.max(1, soonest / 1000);
@@ -309,12 +313,18 @@ export class ServiceClient {
     else this.#outliers.recordFailure(endpoint.id);
   }
 
-  /** Picks an instance that is up, not ejected and whose circuit lets calls through; untried first. */
+  /**
+   * Picks an instance that is up, not ejected and whose circuit lets calls through, untried first.
+   * An open circuit whose wait is over is offered too: cockatiel half-opens it on that call, and
+   * without such a call it would stay open for ever.
+   */
   #pick(tried: Set<string>): EndpointState | undefined {
     this.#sync();
+    const now = this.#clock.now();
     const usable: EndpointState[] = [];
     for (const e of this.#endpoints.values()) {
-      if (e.breaker.state === CircuitState.Open || this.#outliers.isEjected(e.id)) continue;
+      if (this.#outliers.isEjected(e.id)) continue;
+      if (e.breaker.state === CircuitState.Open && now < e.openedAt + this.#halfOpenAfterMs) continue;
       usable.push(e);
     }
     const fresh = usable.filter((e) => !tried.has(e.id));
@@ -341,7 +351,7 @@ export class ServiceClient {
   #newEndpoint(instance: Instance): EndpointState {
     const address = `${instance.host}:${instance.port}`;
     const breaker = circuitBreaker(handleAll, {
-      halfOpenAfter: HALF_OPEN_AFTER_MS,
+      halfOpenAfter: this.#halfOpenAfterMs,
       breaker: new SamplingBreaker({ threshold: 0.5, duration: 10_000, minimumRps: 2 }),
     });
     const endpoint: EndpointState = {

@@ -1,0 +1,265 @@
+/**
+ * The foundation under faults, on real processes and the embedded PostgreSQL: balancing across
+ * instances, kill -9, kill -STOP, the registry going away, deadlines and open circuits. The tests
+ * share one running system and run in order.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { System } from '../../packages/cli/src/system.ts';
+import { steadyReads } from '../support/load.ts';
+import { waitFor } from '../support/ports.ts';
+import { alive, registryService, sampleSum, setChaos, startTestSystem } from './support.ts';
+
+let handle: Awaited<ReturnType<typeof startTestSystem>>;
+let system: System;
+const catalogSlots = ['catalog-1', 'catalog-2'];
+
+before(async () => {
+  handle = await startTestSystem();
+  system = handle.system;
+});
+after(async () => {
+  const pids = system.supervisor.slots().map((s) => system.supervisor.pid(s));
+  await handle?.stop();
+  assert.deepEqual(
+    pids.filter((pid) => alive(pid)),
+    [],
+    'no process is left behind',
+  );
+});
+
+const info = (slot: string) => system.supervisor.info(slot);
+const served = (slot: string) =>
+  sampleSum(info(slot).url!, 'http_server_requests_total', { route: '/api/products' });
+
+async function instanceStatus(id: string): Promise<string> {
+  const catalog = await registryService(system, 'catalog');
+  return catalog.instances.find((i) => i.id === id)?.status ?? 'gone';
+}
+
+async function reads(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`${system.gatewayUrl}/api/products?limit=2`);
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+  }
+}
+
+describe('balancing', () => {
+  test('requests through the gateway reach both catalog instances', async () => {
+    const before = await Promise.all(catalogSlots.map(served));
+    await reads(40);
+    const after = await Promise.all(catalogSlots.map(served));
+    for (const [i, slot] of catalogSlots.entries()) {
+      assert.ok(after[i]! - before[i]! >= 5, `${slot} served ${after[i]! - before[i]!} of 40`);
+    }
+  });
+
+  test('a search through the gateway returns matching products', async () => {
+    const res = await fetch(`${system.gatewayUrl}/api/products?q=coffee`);
+    assert.equal(res.status, 200);
+    const page = (await res.json()) as { items: { name: string; description: string }[] };
+    assert.ok(page.items.length >= 2);
+    for (const p of page.items) assert.match(`${p.name} ${p.description}`, /coffee/i);
+  });
+});
+
+describe('crashes and pauses', () => {
+  test('kill -9 of a catalog instance under steady reads fails no read; it is evicted within 7 s and its restart gets traffic', async () => {
+    const victim = info('catalog-1');
+    const load = steadyReads(`${system.gatewayUrl}/api/products?limit=2`, { concurrency: 4 });
+    await new Promise((r) => setTimeout(r, 500));
+    const killedAt = Date.now();
+    process.kill(victim.pid!, 'SIGKILL');
+    const evicted = await waitFor('the dead instance to leave the registry', async () =>
+      (await instanceStatus(victim.instanceId!)) !== 'up' ? true : undefined,
+    );
+    const evictedAfter = Date.now() - killedAt;
+    const restarted = await waitFor('the restarted instance to register', async () => {
+      const now = info('catalog-1');
+      if (now.instanceId === victim.instanceId || now.state !== 'ready') return undefined;
+      return (await instanceStatus(now.instanceId!)) === 'up' ? now : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 1_000));
+    const report = await load.stop();
+    assert.equal(report.failed, 0, `failed reads: ${JSON.stringify(report.failures.slice(0, 5))}`);
+    assert.ok(report.ok > 100, `only ${report.ok} reads were made`);
+    assert.ok(evictedAfter <= 7_000, `evicted after ${evictedAfter} ms (${evicted.ms} ms of polling)`);
+    const before = await served('catalog-1');
+    await reads(20);
+    assert.ok(
+      (await served('catalog-1')) - before >= 3,
+      `restarted ${restarted.value.instanceId} gets traffic again`,
+    );
+  });
+
+  test('kill -STOP of an instance: reads keep succeeding, it is evicted within 7 s, and after kill -CONT it registers again', async () => {
+    const victim = info('catalog-2');
+    const load = steadyReads(`${system.gatewayUrl}/api/products?limit=2`, { concurrency: 4 });
+    await new Promise((r) => setTimeout(r, 300));
+    const stoppedAt = Date.now();
+    process.kill(victim.pid!, 'SIGSTOP');
+    try {
+      await waitFor('the paused instance to be evicted', async () =>
+        (await instanceStatus(victim.instanceId!)) === 'down' ? true : undefined,
+      );
+      const evictedAfter = Date.now() - stoppedAt;
+      assert.ok(evictedAfter <= 7_000, `evicted after ${evictedAfter} ms`);
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      process.kill(victim.pid!, 'SIGCONT');
+    }
+    await waitFor('the resumed instance to register again', async () =>
+      (await instanceStatus(victim.instanceId!)) === 'up' ? true : undefined,
+    );
+    const report = await load.stop();
+    assert.equal(report.failed, 0, `failed reads: ${JSON.stringify(report.failures.slice(0, 5))}`);
+    assert.equal(info('catalog-2').pid, victim.pid, 'the same process came back');
+  });
+
+  test('with the registry killed, reads flow from the cache; restarted, it lists every instance again without restarting them', async () => {
+    const pidsBefore = catalogSlots.map((s) => info(s).pid);
+    const idsBefore = (await registryService(system, 'catalog')).instances
+      .filter((i) => i.status === 'up')
+      .map((i) => i.id);
+    system.supervisor.hold('registry-1');
+    process.kill(info('registry-1').pid!, 'SIGKILL');
+    await waitFor('the registry to be gone', async () => {
+      try {
+        await fetch(`${system.registryUrl}/v1/services`);
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+    const load = steadyReads(`${system.gatewayUrl}/api/products?limit=2`, { concurrency: 4 });
+    await new Promise((r) => setTimeout(r, 8_000)); // longer than a lease: nothing may be forgotten meanwhile
+    system.supervisor.release('registry-1');
+    await system.supervisor.waitReady('registry-1', 30_000);
+    const back = await waitFor('every instance to be listed up again', async () => {
+      const up = (await registryService(system, 'catalog')).instances
+        .filter((i) => i.status === 'up')
+        .map((i) => i.id);
+      return idsBefore.every((id) => up.includes(id)) ? up : undefined;
+    });
+    const report = await load.stop();
+    assert.equal(report.failed, 0, `failed reads: ${JSON.stringify(report.failures.slice(0, 5))}`);
+    assert.ok(report.ok > 100);
+    assert.deepEqual(
+      catalogSlots.map((s) => info(s).pid),
+      pidsBefore,
+      'no catalog instance was restarted',
+    );
+    assert.deepEqual(back.value.sort(), idsBefore.sort());
+  });
+});
+
+describe('deadlines and circuits', () => {
+  test('a catalog slowed past the deadline gives 504 problem+json within the deadline plus 500 ms, and the catalog skips the late work', async () => {
+    const credential = system.credentials.catalog!;
+    const skippedBefore = await Promise.all(
+      catalogSlots.map((s) => sampleSum(info(s).url!, 'bazaar_deadline_exceeded_total')),
+    );
+    await Promise.all(catalogSlots.map((s) => setChaos(info(s).url!, credential, { delayMs: 1_500 })));
+    try {
+      const started = Date.now();
+      const res = await fetch(`${system.gatewayUrl}/api/products/00000000-0000-4000-8000-000000000001`);
+      const took = Date.now() - started;
+      assert.equal(res.status, 504);
+      assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+      assert.equal(((await res.json()) as { code: string }).code, 'DEADLINE_EXCEEDED');
+      assert.ok(took <= 5_000 + 500, `answered after ${took} ms`);
+      await waitFor('the catalog to count work it did not start', async () => {
+        const now = await Promise.all(
+          catalogSlots.map((s) => sampleSum(info(s).url!, 'bazaar_deadline_exceeded_total')),
+        );
+        return now.some((n, i) => n > skippedBefore[i]!) ? true : undefined;
+      });
+    } finally {
+      await Promise.all(catalogSlots.map((s) => setChaos(info(s).url!, credential, {})));
+    }
+  });
+
+  test('every catalog instance failing: the gateway answers 503 at once (circuit open) and recovers by itself', async () => {
+    const credential = system.credentials.catalog!;
+    await Promise.all(catalogSlots.map((s) => setChaos(info(s).url!, credential, { errorRate: 1 })));
+    let fastUnavailable: { ms: number; retryAfter: string | null; code: string } | undefined;
+    try {
+      for (let i = 0; i < 300 && !fastUnavailable; i++) {
+        const started = Date.now();
+        const res = await fetch(`${system.gatewayUrl}/api/products?limit=1`);
+        const body = (await res.json()) as { code: string };
+        const ms = Date.now() - started;
+        if (res.status === 503 && ms < 100)
+          fastUnavailable = { ms, retryAfter: res.headers.get('retry-after'), code: body.code };
+      }
+    } finally {
+      await Promise.all(catalogSlots.map((s) => setChaos(info(s).url!, credential, {})));
+    }
+    assert.ok(fastUnavailable, 'the gateway stopped calling the failing instances');
+    assert.equal(fastUnavailable.code, 'SERVICE_UNAVAILABLE');
+    assert.ok(Number(fastUnavailable.retryAfter) >= 1, 'Retry-After is set');
+    const recovered = await waitFor(
+      'reads to succeed again',
+      async () =>
+        (await fetch(`${system.gatewayUrl}/api/products?limit=1`)).status === 200 ? true : undefined,
+      { timeoutMs: 20_000, everyMs: 250 },
+    );
+    assert.ok(recovered.ms < 20_000);
+  });
+});
+
+describe('bad input answers problem+json and changes nothing', () => {
+  const problem = async (res: Response, status: number, code: string) => {
+    assert.equal(res.status, status);
+    assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+    const body = (await res.json()) as { code: string; errors?: { path: string }[] };
+    assert.equal(body.code, code);
+    return body;
+  };
+
+  test('unknown route 404', async () => {
+    await problem(await fetch(`${system.gatewayUrl}/api/nothing-here`), 404, 'ROUTE_NOT_FOUND');
+  });
+
+  test('limit=1000 and limit=abc are 400 with field errors', async () => {
+    for (const limit of ['1000', 'abc']) {
+      const body = await problem(
+        await fetch(`${system.gatewayUrl}/api/products?limit=${limit}`),
+        400,
+        'VALIDATION_FAILED',
+      );
+      assert.ok(body.errors?.some((e) => e.path.endsWith('limit')));
+    }
+  });
+
+  test('a 70 KiB body is 413 and malformed JSON is 400', async () => {
+    const big = await fetch(`${system.gatewayUrl}/api/products`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x'.repeat(70 * 1024) }),
+    });
+    await problem(big, 413, 'PAYLOAD_TOO_LARGE');
+    const malformed = await fetch(`${system.gatewayUrl}/api/products`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name": ',
+    });
+    await problem(malformed, 400, 'MALFORMED_JSON');
+  });
+
+  test('registration without a credential is 401', async () => {
+    const res = await fetch(`${system.registryUrl}/v1/instances/intruder-1`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ service: 'catalog', host: '127.0.0.1', port: 1, version: '1' }),
+    });
+    await problem(res, 401, 'CREDENTIAL_REQUIRED');
+    const catalog = await registryService(system, 'catalog');
+    assert.ok(!catalog.instances.some((i) => i.id === 'intruder-1'));
+  });
+
+  test('every process is still running after all of it', async () => {
+    for (const slot of system.supervisor.slots()) assert.ok(alive(info(slot).pid), `${slot} is alive`);
+  });
+});

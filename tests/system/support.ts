@@ -1,0 +1,74 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Service, ServiceList } from '@bazaar/contracts';
+import { type System, startSystem } from '../../packages/cli/src/system.ts';
+import { freePort } from '../support/ports.ts';
+
+/** Starts the whole embedded system on free ports in a fresh data folder. */
+export async function startTestSystem(options: { replicas?: Record<string, number> } = {}) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'bazaar-system-'));
+  const system = await startSystem({
+    dataDir,
+    gatewayPort: await freePort(),
+    registryPort: await freePort(),
+    quiet: true,
+    logLevel: 'info',
+    replicas: options.replicas,
+  });
+  return {
+    system,
+    async stop() {
+      await system.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The registry's view of one service. */
+export async function registryService(system: System, name: string): Promise<Service> {
+  const res = await fetch(`${system.registryUrl}/v1/services`);
+  const list = (await res.json()) as ServiceList;
+  return list.services.find((s) => s.name === name) ?? { name, instances: [] };
+}
+
+/** A Prometheus sample of an instance's /metrics, summed over the series that match. */
+export async function sampleSum(
+  url: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      sum += Number(line.split(' ').at(-1));
+  }
+  return sum;
+}
+
+/** Sets injected faults on one instance (embedded mode's chaos control). */
+export async function setChaos(
+  url: string,
+  credential: string,
+  chaos: { delayMs?: number; errorRate?: number },
+) {
+  const res = await fetch(`${url}/internal/chaos`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ delayMs: 0, errorRate: 0, ...chaos }),
+  });
+  if (res.status !== 200) throw new Error(`chaos control answered ${res.status}`);
+}
+
+/** Whether a process exists. */
+export function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
