@@ -4,7 +4,9 @@
  * share one running system and run in order.
  */
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
 import type { System } from '../../packages/cli/src/system.ts';
 import { steadyReads } from '../support/load.ts';
 import { waitFor } from '../support/ports.ts';
@@ -261,5 +263,68 @@ describe('bad input answers problem+json and changes nothing', () => {
 
   test('every process is still running after all of it', async () => {
     for (const slot of system.supervisor.slots()) assert.ok(alive(info(slot).pid), `${slot} is alive`);
+  });
+});
+
+describe('start-up', () => {
+  test('two catalog instances starting together on an empty database both come up, the schema applied and seeded once', async () => {
+    await system.cluster.ensureDatabase('catalog_together');
+    const url = system.cluster.url('catalog_together');
+    const children: ChildProcess[] = [];
+    try {
+      const ready = [0, 1].map(
+        () =>
+          new Promise<{ instanceId: string; url: string }>((resolve, reject) => {
+            const child = spawn(process.execPath, ['services/catalog/src/main.ts'], {
+              stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+              env: {
+                ...process.env,
+                BAZAAR_HOST: '127.0.0.1',
+                BAZAAR_PORT: '0',
+                BAZAAR_DATABASE_URL: url,
+                BAZAAR_REGISTRY_URL: system.registryUrl,
+                BAZAAR_SERVICE_CREDENTIAL: system.credentials.catalog,
+                BAZAAR_LOG_LEVEL: 'warn',
+              },
+            });
+            children.push(child);
+            let stderr = '';
+            child.stderr?.on('data', (d) => {
+              stderr += d;
+            });
+            child.on('message', (m: { type?: string; instanceId: string; url: string }) => {
+              if (m.type === 'bazaar:ready') resolve(m);
+            });
+            child.on('exit', (code) => reject(new Error(`catalog exited ${code}: ${stderr}`)));
+          }),
+      );
+      const [a, b] = await Promise.all(ready);
+      assert.notEqual(a!.instanceId, b!.instanceId);
+      for (const instance of [a!, b!]) {
+        assert.equal((await fetch(`${instance.url}/health/ready`)).status, 200);
+      }
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const migrations = await client.query(
+          'SELECT version, count(*) AS n FROM schema_migrations GROUP BY version',
+        );
+        assert.ok(migrations.rows.length >= 1);
+        assert.ok(migrations.rows.every((r) => Number(r.n) === 1));
+        const products = await client.query('SELECT count(*) AS n FROM products');
+        assert.ok(Number(products.rows[0].n) >= 60, 'seeded');
+        const names = await client.query(
+          'SELECT count(*) AS n FROM (SELECT name FROM products GROUP BY name HAVING count(*) > 1) d',
+        );
+        assert.equal(Number(names.rows[0].n), 0, 'seeded once');
+      } finally {
+        await client.end();
+      }
+    } finally {
+      for (const child of children) child.kill('SIGTERM');
+      await Promise.all(
+        children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
+      );
+    }
   });
 });

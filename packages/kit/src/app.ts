@@ -160,7 +160,7 @@ export async function buildApp<Config>(
   app.addHook('onResponse', (request, reply, done) => {
     metrics.httpInFlight.dec();
     const labels = {
-      route: request.routeOptions.url ?? '(unmatched)',
+      route: request.bazaar?.routeLabel ?? request.routeOptions.url ?? '(unmatched)',
       method: request.method,
       status: statusClass(reply.statusCode),
     };

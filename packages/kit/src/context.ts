@@ -9,6 +9,8 @@ export interface RequestContext {
   deadline: Deadline;
   /** The end user's `Authorization` header, passed on for on-behalf-of calls. */
   authorization?: string | undefined;
+  /** The route label of metrics, when a catch-all route knows better than its own template. */
+  routeLabel?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -154,15 +154,23 @@ export async function startService<Config>(
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       draining = true;
-      log.info('stopping: deregistering, then draining in-flight requests');
+      log.info(
+        registration
+          ? 'stopping: deregistering, then draining in-flight requests'
+          : 'stopping: draining in-flight requests',
+      );
       await registration?.stop().catch(() => undefined);
       // Give callers a moment to hear of the deregistration before the listener closes.
       if (registration) await sleep(Math.min(500, config.BAZAAR_SHUTDOWN_TIMEOUT_MS));
-      const closed = app.close();
+      const bound = new AbortController();
       const bounded = await Promise.race([
-        closed.then(() => true),
-        sleep(config.BAZAAR_SHUTDOWN_TIMEOUT_MS).then(() => false),
+        app.close().then(() => true),
+        sleep(config.BAZAAR_SHUTDOWN_TIMEOUT_MS, bound.signal).then(
+          () => false,
+          () => true,
+        ),
       ]);
+      bound.abort();
       if (!bounded) {
         log.warn('drain bound reached: closing remaining connections');
         app.server.closeAllConnections();

@@ -54,6 +54,7 @@ export function proxyRoutes(
     // A client may ask for a shorter deadline than the route's, never a longer one.
     const deadline = request.bazaar.deadline.min(Deadline.after(route.deadlineMs ?? DEFAULT_DEADLINE_MS));
     request.bazaar.deadline = deadline;
+    request.bazaar.routeLabel = route.prefix;
     const headers: Record<string, string | string[] | undefined> = {};
     for (const [name, value] of Object.entries(request.headers)) {
       if (!DROP_REQUEST.has(name)) headers[name] = value;
