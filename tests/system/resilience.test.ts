@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import type { System } from '../../packages/cli/src/system.ts';
@@ -261,6 +263,13 @@ describe('bad input answers problem+json and changes nothing', () => {
     assert.ok(!catalog.instances.some((i) => i.id === 'intruder-1'));
   });
 
+  test('headers over 16 KiB are 431 problem+json', async () => {
+    const res = await fetch(`${system.gatewayUrl}/api/products`, {
+      headers: { 'x-padding': 'y'.repeat(20 * 1024) },
+    });
+    await problem(res, 431, 'HEADERS_TOO_LARGE');
+  });
+
   test('every process is still running after all of it', async () => {
     for (const slot of system.supervisor.slots()) assert.ok(alive(info(slot).pid), `${slot} is alive`);
   });
@@ -326,5 +335,25 @@ describe('start-up', () => {
         children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
       );
     }
+  });
+});
+
+describe('logs', () => {
+  test('log lines are JSON carrying service, instance, request id and the trace id of the caller', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await fetch(`${system.gatewayUrl}/api/categories`, {
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, 'x-request-id': 'log-check-1' },
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-request-id'), 'log-check-1');
+    const line = await waitFor('the access log line', async () => {
+      const text = await readFile(join(system.logDir, 'gateway-1.jsonl'), 'utf8');
+      return text.split('\n').find((l) => l.includes('log-check-1'));
+    });
+    const entry = JSON.parse(line.value) as Record<string, unknown>;
+    assert.equal(entry.service, 'gateway');
+    assert.equal(entry.instance, info('gateway-1').instanceId);
+    assert.equal(entry.reqId, 'log-check-1');
+    assert.equal(entry.traceId, traceId);
   });
 });

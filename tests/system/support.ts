@@ -20,7 +20,9 @@ export async function startTestSystem(options: { replicas?: Record<string, numbe
     system,
     async stop() {
       await system.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      // BAZAAR_KEEP_TEST_DATA=1 keeps the cluster and the instances' JSON logs for a post-mortem.
+      if (process.env.BAZAAR_KEEP_TEST_DATA) console.log(`test data kept in ${dataDir}`);
+      else await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import { Headers as H } from '@bazaar/contracts';
+import { createServer, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Headers as H, PROBLEM_CONTENT_TYPE } from '@bazaar/contracts';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import type pg from 'pg';
@@ -12,7 +13,7 @@ import { type KitConfig, loadConfig } from './config.ts';
 import { type RequestContext, runWithContext } from './context.ts';
 import { databaseReachable } from './db/pool.ts';
 import type { RegistryView, ServiceContext, ServiceDefinition } from './definition.ts';
-import { AppError } from './errors.ts';
+import { AppError, problem } from './errors.ts';
 import { createMetrics, type KitMetrics, statusClass } from './metrics.ts';
 import { installProblemHandlers, sendProblem } from './problem-handler.ts';
 import { type Clock, systemClock } from './time.ts';
@@ -95,8 +96,8 @@ export async function buildApp<Config>(
       const given = req.headers[H.requestId];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    serverFactory: (handler) =>
-      createServer(
+    serverFactory: (handler) => {
+      const server = createServer(
         {
           maxHeaderSize: 16 * 1024,
           headersTimeout: 10_000,
@@ -104,7 +105,10 @@ export async function buildApp<Config>(
           keepAliveTimeout: 65_000,
         },
         handler,
-      ),
+      );
+      server.on('clientError', answerClientError);
+      return server;
+    },
     ajv: {
       customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true },
     },
@@ -185,6 +189,11 @@ export async function buildApp<Config>(
       openapi: '3.1.0',
       info: { title: `Bazaar ${definition.name}`, version: definition.version ?? '0.1.0' },
     },
+    refResolver: {
+      // Shared schemas keep their own names (`Product`, `Problem`) in the document.
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
     transform: ({ schema, url }) => {
       const hidden = !url.startsWith('/api/') && !url.startsWith('/.well-known/');
       return { schema: hidden ? { ...schema, hide: true } : schema, url } as never;
@@ -210,6 +219,40 @@ export async function buildApp<Config>(
   await app.register(async (scope) => definition.routes(scope, ctx));
   await app.ready();
   return { app, ctx, chaos };
+}
+
+const CLIENT_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    code: 'HEADERS_TOO_LARGE',
+    detail: 'The request headers exceed 16 KiB.',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    code: 'BAD_REQUEST',
+    detail: 'The request was not received in time.',
+  },
+};
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (headers too large, malformed
+ * requests, header timeout) still get a problem+json answer when the socket can take one.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const known = CLIENT_ERRORS[err.code ?? ''] ?? {
+    status: 400,
+    code: 'BAD_REQUEST',
+    detail: 'The request is malformed.',
+  };
+  const body = JSON.stringify(problem(known.code, known.detail, { status: known.status }));
+  socket.end(
+    `HTTP/1.1 ${known.status} ${STATUS_CODES[known.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Health, metrics and chaos control are never delayed, failed or held to a deadline. */

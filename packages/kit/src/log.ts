@@ -1,11 +1,19 @@
 import pino, { type Logger } from 'pino';
+import { currentContext } from './context.ts';
 
-/** The instance's root logger: JSON lines carrying service and instance. */
+/**
+ * The instance's root logger: JSON lines carrying service and instance, and — for lines written
+ * while a request is handled — its request id and trace id.
+ */
 export function createLogger(options: { service: string; instanceId: string; level: string }): Logger {
   return pino({
     level: options.level,
     base: { service: options.service, instance: options.instanceId },
     timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: () => {
+      const context = currentContext();
+      return context ? { reqId: context.requestId, traceId: context.trace.traceId } : {};
+    },
     formatters: { level: (label, number) => ({ level: number, levelName: label }) },
     redact: {
       paths: ['req.headers.authorization', 'req.headers["bazaar-service-token"]', 'password', '*.password'],

@@ -261,3 +261,26 @@ test('open circuits half-open after their wait and close again once the instance
   for (let i = 0; i < 10; i++) assert.deepEqual(await c.json({ path: '/x' }), { ok: true });
   assert.ok(c.endpoints().some((e) => e.circuit === 'closed'));
 });
+
+test('an answer whose body was dropped for a retry is never handed back: each result has its body', async () => {
+  const failing = await serve((_req, res) => {
+    res.statusCode = 500;
+    res.setHeader('content-type', 'text/plain');
+    res.end('boom');
+  });
+  const { c } = client([failing.address]);
+  let results = 0;
+  let unavailable = 0;
+  for (let i = 0; i < 40; i++) {
+    try {
+      const res = await c.request({ path: '/x' });
+      assert.equal(res.status, 500);
+      assert.equal(await res.body.text(), 'boom', `call ${i} got a body`);
+      results++;
+    } catch (err) {
+      assert.ok(err instanceof ServiceUnavailableError, String(err));
+      unavailable++;
+    }
+  }
+  assert.ok(results > 0 && unavailable > 0, `results ${results}, unavailable ${unavailable}`);
+});

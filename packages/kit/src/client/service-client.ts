@@ -156,11 +156,11 @@ export class ServiceClient {
         this.#metrics.clientEjections.inc({ target: this.target, reason });
         const ep = this.#endpoints.get(id);
         this.#log.warn(
-          { instance: ep?.address, reason, forMs: untilMs - this.#clock.now() },
+          { address: ep?.address, reason, forMs: untilMs - this.#clock.now() },
           'instance ejected',
         );
       },
-      onReturn: (id) => this.#log.info({ instance: this.#endpoints.get(id)?.address }, 'instance returned'),
+      onReturn: (id) => this.#log.info({ address: this.#endpoints.get(id)?.address }, 'instance returned'),
     });
   }
 
@@ -172,7 +172,7 @@ export class ServiceClient {
     const deadline =
       options.deadline ?? context?.deadline ?? Deadline.after(this.#defaultDeadlineMs, this.#clock);
     const readOnly = IDEMPOTENT.has(method);
-    let body = encodeBody(options.body);
+    const body = encodeBody(options.body);
     const streamed = isStream(body);
     const retryable = (readOnly || options.idempotencyKey !== undefined) && !streamed;
     const maxAttempts = retryable ? MAX_ATTEMPTS : 1;
@@ -216,12 +216,14 @@ export class ServiceClient {
             this.#metrics.clientRetryBudgetExhausted.inc({ target: this.target });
             break;
           }
-          await failure.result?.body.dump().catch(() => undefined);
+          if (failure.result) {
+            // Its body is dropped now, so it can no longer be the answer if no retry gets one.
+            await failure.result.body.dump().catch(() => undefined);
+            lastFailure = new AttemptFailure(failure.kind);
+          }
           this.#metrics.clientRetries.inc({ target: this.target, reason: failure.kind });
           const pause = Math.min(this.#backoff(attempts), deadline.remaining());
           if (pause > 0) await sleep(pause);
-          if (Buffer.isBuffer(body) || typeof body === 'string' || body === undefined) continue;
-          body = undefined;
         }
       }
     } catch (err) {
@@ -281,7 +283,7 @@ export class ServiceClient {
       throw new DeadlineExceededError(this.target);
     }
     this.#record('unavailable', started);
-    if (!failure) {
+    if (!failure || failure.kind === 'status') {
       const known = this.#endpoints.size;
       const reason = known === 0 ? 'no instance registered' : 'every instance is out of rotation';
       throw new ServiceUnavailableError(this.target, reason, this.#retryAfterSeconds());
@@ -374,7 +376,7 @@ export class ServiceClient {
         state === CircuitState.Open ? 1 : state === CircuitState.HalfOpen ? 2 : 0,
       );
       this.#metrics.clientCircuitTransitions.inc({ target: this.target, state: name });
-      this.#log.warn({ instance: address, circuit: name }, 'circuit state changed');
+      this.#log.warn({ address, circuit: name }, 'circuit state changed');
     });
     return endpoint;
   }
@@ -461,7 +463,7 @@ export class ServiceClient {
       if (err instanceof AttemptFailure) throw err;
       done();
       const kind = classify(err, controller.signal.aborted);
-      this.#log.debug({ instance: endpoint.address, kind, err: (err as Error).message }, 'attempt failed');
+      this.#log.debug({ address: endpoint.address, kind, err: (err as Error).message }, 'attempt failed');
       throw new AttemptFailure(kind);
     }
   }
