@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { removeDataDir } from '../../packages/cli/src/data-dir.ts';
 import { type EmbeddedCluster, startEmbeddedPostgres } from '../../packages/cli/src/postgres.ts';
 
 let cluster: EmbeddedCluster | undefined;
@@ -25,7 +26,7 @@ export async function globalSetup(): Promise<void> {
 
 export async function globalTeardown(): Promise<void> {
   await cluster?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (dataDir) await removeDataDir(dataDir);
 }
 
 function redact(url: string): string {

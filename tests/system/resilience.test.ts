@@ -68,6 +68,50 @@ describe('balancing', () => {
   });
 });
 
+describe('what operators see', () => {
+  test("the OpenAPI document merges the services' routes, and /api/docs reads it", async () => {
+    const doc = (await (await fetch(`${system.gatewayUrl}/api/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { tags?: string[] }>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    for (const path of ['/api/products', '/api/products/{id}', '/api/categories', '/api/ops/services']) {
+      assert.ok(doc.paths[path], `${path} is documented`);
+    }
+    assert.ok(doc.components.schemas.Product, 'shared schemas keep their names');
+    assert.equal(doc.paths['/health/ready'], undefined);
+    const docs = await fetch(`${system.gatewayUrl}/api/docs`);
+    assert.equal(docs.status, 200);
+    assert.match(await docs.text(), /swagger-ui-bundle\.js/);
+    assert.equal((await fetch(`${system.gatewayUrl}/api/docs/assets/swagger-ui-bundle.js`)).status, 200);
+  });
+
+  test('/api/ops/services shows every instance with its status and circuit', async () => {
+    await reads(4);
+    const body = (await (await fetch(`${system.gatewayUrl}/api/ops/services`)).json()) as {
+      items: { name: string; instances: { id: string; status: string; circuit: string | null }[] }[];
+      nextCursor: null;
+    };
+    const catalog = body.items.find((s) => s.name === 'catalog');
+    assert.equal(catalog?.instances.filter((i) => i.status === 'up').length, 2);
+    assert.ok(catalog?.instances.every((i) => i.circuit === 'closed'));
+    assert.equal(body.nextCursor, null);
+  });
+
+  test("the gateway's /metrics counts client calls, circuits and requests by route", async () => {
+    const url = info('gateway-1').url!;
+    assert.ok(
+      (await sampleSum(url, 'bazaar_client_calls_total', { target: 'catalog', outcome: 'success' })) > 0,
+    );
+    assert.ok(
+      (await sampleSum(url, 'http_server_requests_total', { route: '/api/products', status: '2xx' })) > 0,
+    );
+    const text = await (await fetch(`${url}/metrics`)).text();
+    assert.match(text, /bazaar_client_circuit_state\{[^}]*target="catalog"/);
+    assert.match(text, /http_server_request_duration_seconds_bucket/);
+    assert.match(text, /http_server_requests_in_flight/);
+  });
+});
+
 describe('crashes and pauses', () => {
   test('kill -9 of a catalog instance under steady reads fails no read; it is evicted within 7 s and its restart gets traffic', async () => {
     const victim = info('catalog-1');

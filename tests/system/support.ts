@@ -1,7 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Service, ServiceList } from '@bazaar/contracts';
+import { removeDataDir } from '../../packages/cli/src/data-dir.ts';
 import { type System, startSystem } from '../../packages/cli/src/system.ts';
 import { freePort } from '../support/ports.ts';
 
@@ -22,7 +23,7 @@ export async function startTestSystem(options: { replicas?: Record<string, numbe
       await system.stop();
       // BAZAAR_KEEP_TEST_DATA=1 keeps the cluster and the instances' JSON logs for a post-mortem.
       if (process.env.BAZAAR_KEEP_TEST_DATA) console.log(`test data kept in ${dataDir}`);
-      else await rm(dataDir, { recursive: true, force: true });
+      else await removeDataDir(dataDir);
     },
   };
 }

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+import { statusCommand } from './status.ts';
+import { upCommand } from './up.ts';
+import { USAGE, UsageError } from './usage.ts';
+
+/** Runs the `bazaar` command with `argv` (without node and script) and resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'up':
+        return await upCommand(rest);
+      case 'status':
+        return await statusCommand(rest);
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return 0;
+      default:
+        throw new UsageError(command === undefined ? 'no command given' : `unknown command: ${command}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`bazaar: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+  // Leave no handle (timers, sockets) keeping a finished command alive.
+  process.exit();
+}

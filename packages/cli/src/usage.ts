@@ -1,0 +1,19 @@
+/** Wrong command-line use: the usage is printed and the exit code is 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** The `bazaar` command's help text. */
+export const USAGE = `Usage: bazaar <command> [options]
+
+Commands:
+  up       start the whole system in embedded mode (what \`npm start\` runs)
+             --replicas svc=N[,svc=N...]   instances per service (e.g. catalog=3,gateway=2)
+             --data-dir DIR                data folder (default BAZAAR_DATA_DIR or <repo>/.data)
+             --gateway-port N              default BAZAAR_GATEWAY_PORT or 8080
+             --registry-port N             default BAZAAR_REGISTRY_PORT or 8761
+             --log-level LEVEL             fatal, error, warn, info, debug, trace (default info)
+  status   services, instances, health and circuit states (--registry URL, --gateway URL)
+             --registry URL                default BAZAAR_REGISTRY_URL or http://127.0.0.1:8761
+  help     show this text
+`;
