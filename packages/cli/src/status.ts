@@ -9,6 +9,7 @@ interface RegistryInstance {
   version?: string;
   status?: string;
   lastHeartbeatAt?: string | number;
+  metadata?: Record<string, string>;
 }
 
 /** The registry's `GET /v1/services` answer. */
@@ -130,11 +131,12 @@ export async function runStatus(options: StatusOptions): Promise<number> {
     const rows: string[][] = [];
     for (const service of answer.services ?? []) {
       if (service.instances.length === 0)
-        rows.push([service.name, '-', '-', '-', 'no instances', '-', '-', '-']);
+        rows.push([service.name, '-', '-', '-', '-', 'no instances', '-', '-', '-']);
       for (const instance of service.instances) {
         rows.push([
           service.name,
           instance.id,
+          instance.metadata?.pid || '-',
           `${instance.host}:${instance.port}`,
           instance.version ?? '-',
           instance.status ?? '-',
@@ -148,7 +150,7 @@ export async function runStatus(options: StatusOptions): Promise<number> {
     write(
       rows.length === 0
         ? 'No services are registered.\n'
-        : `${table(['SERVICE', 'INSTANCE', 'ADDRESS', 'VERSION', 'STATUS', 'HEALTH', 'CIRCUIT', 'LAST HEARTBEAT'], rows)}\n`,
+        : `${table(['SERVICE', 'INSTANCE', 'PID', 'ADDRESS', 'VERSION', 'STATUS', 'HEALTH', 'CIRCUIT', 'LAST HEARTBEAT'], rows)}\n`,
     );
     if (!circuits) write('\n(circuit states come from the gateway, which did not answer)\n');
     return 0;

@@ -71,6 +71,7 @@ test("bazaar status prints the registry as a table, with health and the gateway'
                 port,
                 version: '0.1.0',
                 status: 'up',
+                metadata: { pid: '4242' },
                 lastHeartbeatAt: at,
               },
             ],
@@ -97,12 +98,14 @@ test("bazaar status prints the registry as a table, with health and the gateway'
     server.close();
   }
   const out = chunks.join('');
-  assert.match(out, /SERVICE +INSTANCE +ADDRESS +VERSION +STATUS +HEALTH +CIRCUIT +LAST HEARTBEAT/);
+  assert.match(out, /SERVICE +INSTANCE +PID +ADDRESS +VERSION +STATUS +HEALTH +CIRCUIT +LAST HEARTBEAT/);
   assert.match(
     out,
-    new RegExp(`catalog +catalog-1a2b +127\\.0\\.0\\.1:${port} +0\\.1\\.0 +up +ready +open +1\\.\\d s ago`),
+    new RegExp(
+      `catalog +catalog-1a2b +4242 +127\\.0\\.0\\.1:${port} +0\\.1\\.0 +up +ready +open +1\\.\\d s ago`,
+    ),
   );
-  assert.match(out, /orders +- +- +- +no instances/);
+  assert.match(out, /orders +- +- +- +- +no instances/);
 });
 
 test('up arguments: replicas, data folder, ports', () => {
