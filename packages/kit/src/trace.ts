@@ -1,4 +1,20 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
+
+// Ids are cut from a pool of random bytes filled 4 KiB at a time: one system call per ~170 requests
+// instead of three per request (randomBytes costs several µs a call; this is on every hop).
+const pool = Buffer.allocUnsafe(4096);
+let offset = pool.length;
+
+/** `bytes` random bytes as lower-case hex, from the pool. */
+function randomHex(bytes: number): string {
+  if (offset + bytes > pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const hex = pool.toString('hex', offset, offset + bytes);
+  offset += bytes;
+  return hex;
+}
 
 /** W3C trace context of one hop: the trace it belongs to and this hop's span. */
 export interface TraceContext {
@@ -22,7 +38,7 @@ export function continueTrace(header: string | undefined): TraceContext {
     };
   }
   return {
-    traceId: randomBytes(16).toString('hex'),
+    traceId: randomHex(16),
     spanId: newSpanId(),
     parentSpanId: undefined,
     sampled: true,
@@ -31,7 +47,7 @@ export function continueTrace(header: string | undefined): TraceContext {
 
 /** A fresh span id. */
 export function newSpanId(): string {
-  return randomBytes(8).toString('hex');
+  return randomHex(8);
 }
 
 /** The `traceparent` header for a call made from `trace`, as a child span `spanId`. */

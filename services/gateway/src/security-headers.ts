@@ -15,7 +15,7 @@ const PAGE_CSP =
 /** Security headers on every answer; HTML pages get a content security policy that lets them run. */
 export function securityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', (_request, reply, payload, done) => {
-    for (const [name, value] of Object.entries(API_HEADERS)) reply.header(name, value);
+    reply.headers(API_HEADERS);
     const type = reply.getHeader('content-type');
     if (typeof type === 'string' && type.startsWith('text/html'))
       reply.header('content-security-policy', PAGE_CSP);

@@ -38,21 +38,23 @@ export default defineService<GatewayConfig>({
       exposedHeaders: ['x-request-id', 'retry-after', 'location', 'www-authenticate'],
       maxAge: 600,
     });
-    app.addHook('onResponse', (request, reply, done) => {
-      request.log.info(
-        {
-          reqId: request.id,
-          traceId: request.bazaar?.trace.traceId,
-          method: request.method,
-          path: request.url.split('?', 1)[0],
-          status: reply.statusCode,
-          ms: Math.round(reply.elapsedTime * 10) / 10,
-          ip: request.ip,
-        },
-        'access',
-      );
-      done();
-    });
+    // Access logs are info lines: below that level the hook is not installed at all.
+    if (ctx.log.isLevelEnabled('info'))
+      app.addHook('onResponse', (request, reply, done) => {
+        request.log.info(
+          {
+            reqId: request.id,
+            traceId: request.bazaar?.trace.traceId,
+            method: request.method,
+            path: request.url.split('?', 1)[0],
+            status: reply.statusCode,
+            ms: Math.round(reply.elapsedTime * 10) / 10,
+            ip: request.ip,
+          },
+          'access',
+        );
+        done();
+      });
     const client = (service: string) => ctx.client(service);
     opsRoutes(app, { registry: ctx.registry, routed, client });
     await docsRoutes(app, { services: routed, client });
