@@ -48,7 +48,9 @@ export async function startBenchSystem(
     quiet: true,
     logLevel: BENCH_LOG_LEVEL,
     replicas: options.replicas,
-    env: options.env,
+    // A benchmark's load comes from one address: the gateway's per-address and per-user limits
+    // would measure themselves, not the hop.
+    env: { BAZAAR_RATE_LIMIT_PER_IP: 'off', BAZAAR_RATE_LIMIT_PER_USER: 'off', ...options.env },
   });
   const started = system;
   const pinAll = (): PinReport => {

@@ -87,7 +87,19 @@ describe('what operators see', () => {
 
   test('/api/ops/services shows every instance with its status and circuit', async () => {
     await reads(4);
-    const body = (await (await fetch(`${system.gatewayUrl}/api/ops/services`)).json()) as {
+    const admin = system.bootstrapUsers!.users.admin;
+    const login = await fetch(`${system.gatewayUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: admin.email, password: admin.password }),
+    });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const anonymous = await fetch(`${system.gatewayUrl}/api/ops/services`);
+    assert.equal(anonymous.status, 401, 'operators only');
+    const ops = await fetch(`${system.gatewayUrl}/api/ops/services`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    const body = (await ops.json()) as {
       items: { name: string; instances: { id: string; status: string; circuit: string | null }[] }[];
       nextCursor: null;
     };

@@ -17,6 +17,7 @@ export interface ServiceSpec {
 export const services: readonly ServiceSpec[] = [
   { name: 'registry', entry: 'services/registry/src/main.ts', database: 'registry', replicas: 1 },
   { name: 'catalog', entry: 'services/catalog/src/main.ts', database: 'catalog', replicas: 2 },
+  { name: 'identity', entry: 'services/identity/src/main.ts', database: 'identity', replicas: 1 },
   { name: 'gateway', entry: 'services/gateway/src/main.ts', replicas: 1 },
 ];
 

@@ -68,25 +68,25 @@ async function readiness(instance: RegistryInstance, timeoutMs: number): Promise
   }
 }
 
-/** The gateway's view of each instance's circuit (`closed`, `open`, `half-open`, `ejected`), if it answers. */
+/**
+ * The gateway's view of each instance's circuit (`closed`, `open`, `half-open`), keyed by
+ * `host:port`, read from its Prometheus metrics (`/api/ops/services` is for signed-in admins).
+ */
 async function gatewayCircuits(
   gatewayUrl: string | undefined,
   timeoutMs: number,
 ): Promise<Map<string, string> | undefined> {
   if (!gatewayUrl) return undefined;
   try {
-    const res = await fetch(`${gatewayUrl.replace(/\/+$/, '')}/api/ops/services`, {
+    const res = await fetch(`${gatewayUrl.replace(/\/+$/, '')}/metrics`, {
       signal: AbortSignal.timeout(timeoutMs),
     });
     if (res.status !== 200) return undefined;
-    const body = (await res.json()) as {
-      items: { instances: { id: string; circuit: string | null; ejected: boolean }[] }[];
-    };
+    const names = ['closed', 'open', 'half-open'];
     const circuits = new Map<string, string>();
-    for (const service of body.items) {
-      for (const i of service.instances) {
-        if (i.circuit) circuits.set(i.id, i.ejected ? 'ejected' : i.circuit);
-      }
+    for (const line of (await res.text()).split('\n')) {
+      const match = /^bazaar_client_circuit_state\{[^}]*instance="([^"]+)"[^}]*\} (\d+)/.exec(line);
+      if (match) circuits.set(match[1]!, names[Number(match[2])] ?? match[2]!);
     }
     return circuits;
   } catch {
@@ -141,7 +141,7 @@ export async function runStatus(options: StatusOptions): Promise<number> {
           instance.version ?? '-',
           instance.status ?? '-',
           healthOf.get(instance.id) ?? '-',
-          circuits?.get(instance.id) ?? '-',
+          circuits?.get(`${instance.host}:${instance.port}`) ?? '-',
           age(instance.lastHeartbeatAt, now),
         ]);
       }

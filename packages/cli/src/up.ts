@@ -5,6 +5,7 @@ import { signalPid } from './processes.ts';
 import { repoRoot } from './repo-root.ts';
 import { type StartSystemOptions, type System, startSystem } from './system.ts';
 import { UsageError } from './usage.ts';
+import { bootstrapUsersNotice } from './users.ts';
 
 /** Parses `--replicas catalog=3,gateway=2` (the flag may be repeated). */
 export function parseReplicas(values: readonly string[]): Record<string, number> {
@@ -167,5 +168,9 @@ export async function upCommand(argv: string[]): Promise<number> {
   await new Promise((r) => setTimeout(r, 150));
   if (controller.signal.aborted) return done;
   write(`\n${readyBanner(system, startedInMs, colour)}\n`);
+  // The generated accounts are printed once, at the start that created them.
+  if (system.bootstrapUsers?.firstStart) {
+    write(`\n${bootstrapUsersNotice(system.bootstrapUsers.users, system.bootstrapUsers.file)}\n`);
+  }
   return done;
 }

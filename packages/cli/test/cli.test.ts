@@ -51,11 +51,9 @@ test("bazaar status prints the registry as a table, with health and the gateway'
   const server = createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     if (req.url === '/health/ready') return res.end('{"status":"ready"}');
-    if (req.url === '/api/ops/services') {
+    if (req.url === '/metrics') {
       return res.end(
-        JSON.stringify({
-          items: [{ name: 'catalog', instances: [{ id: 'catalog-1a2b', circuit: 'open', ejected: false }] }],
-        }),
+        `bazaar_client_circuit_state{target="catalog",instance="127.0.0.1:${port}",service="gateway"} 1\n`,
       );
     }
     assert.equal(req.url, '/v1/services');

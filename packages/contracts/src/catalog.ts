@@ -54,3 +54,35 @@ export type Category = Static<typeof Category>;
 
 /** `GET /api/categories`. */
 export const CategoryList = Type.Object({ items: Type.Array(Category) });
+
+/**
+ * Where a product's picture is: a path on this site or an https URL. Stored and served as text
+ * only — no server ever fetches it (SSRF).
+ */
+export const ImageUrl = Type.String({ maxLength: 2048, pattern: '^(/[^/\\\\]|https://[^\\s]+$)' });
+
+/** `POST /api/products` body. The merchant is the caller; a `merchantId` here is refused. */
+export const NewProduct = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    description: Type.String({ maxLength: 5_000, default: '' }),
+    price: Type.Integer({ minimum: 0, maximum: 100_000_000 }),
+    category: CategorySlug,
+    imageUrl: Type.Optional(Type.Union([ImageUrl, Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+export type NewProduct = Static<typeof NewProduct>;
+
+/** `PATCH /api/products/:id` body: the fields to change. */
+export const ProductChanges = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    description: Type.Optional(Type.String({ maxLength: 5_000 })),
+    price: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000 })),
+    category: Type.Optional(CategorySlug),
+    imageUrl: Type.Optional(Type.Union([ImageUrl, Type.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type ProductChanges = Static<typeof ProductChanges>;

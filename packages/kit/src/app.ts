@@ -1,18 +1,23 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, STATUS_CODES } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { Headers as H, PROBLEM_CONTENT_TYPE } from '@bazaar/contracts';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import type pg from 'pg';
 import pino, { type Logger } from 'pino';
+import { Authenticator, type AuthSources } from './auth/authenticator.ts';
+import { createIdentityApi } from './auth/identity-api.ts';
+import { installRequestAuth } from './auth/request-auth.ts';
 import { type ChaosState, chaosRoutes } from './chaos.ts';
 import { Deadline } from './client/deadline.ts';
 import type { ServiceClient } from './client/service-client.ts';
 import { type KitConfig, loadConfig } from './config.ts';
 import { type RequestContext, runWithContext } from './context.ts';
 import { databaseReachable } from './db/pool.ts';
-import type { RegistryView, ServiceContext, ServiceDefinition } from './definition.ts';
+import { authEnabled, type RegistryView, type ServiceContext, type ServiceDefinition } from './definition.ts';
 import { AppError, problem } from './errors.ts';
 import { createMetrics, type KitMetrics, statusClass } from './metrics.ts';
 import { installProblemHandlers, sendProblem } from './problem-handler.ts';
@@ -48,6 +53,8 @@ export interface BuiltApp<Config> {
   app: FastifyInstance;
   ctx: ServiceContext<Config>;
   chaos: ChaosState;
+  /** Token verification, when the service has `auth` on (`startService` starts its refresh timers). */
+  auth: Authenticator | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -86,6 +93,17 @@ export async function buildApp<Config>(
     registry: deps.registry ?? { services: () => [], connected: false },
   };
 
+  const auth = authEnabled(definition)
+    ? new Authenticator({
+        service: definition.name,
+        sources: authSources(definition, ctx, deps),
+        clock,
+        metrics: metrics.registry,
+        log,
+      })
+    : undefined;
+  const tls = readTls(config);
+
   const app = Fastify({
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
@@ -97,15 +115,15 @@ export async function buildApp<Config>(
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     serverFactory: (handler) => {
-      const server = createServer(
-        {
-          maxHeaderSize: 16 * 1024,
-          headersTimeout: 10_000,
-          requestTimeout: 30_000,
-          keepAliveTimeout: 65_000,
-        },
-        handler,
-      );
+      const limits = {
+        maxHeaderSize: 16 * 1024,
+        headersTimeout: 10_000,
+        requestTimeout: 30_000,
+        keepAliveTimeout: 65_000,
+      };
+      const server = tls
+        ? createHttpsServer({ ...limits, ...tls, minVersion: 'TLSv1.2' }, handler)
+        : createServer(limits, handler);
       server.on('clientError', answerClientError);
       return server;
     },
@@ -115,6 +133,12 @@ export async function buildApp<Config>(
   }) as unknown as FastifyInstance;
   app.decorateRequest('bazaar', null as unknown as RequestContext);
   installProblemHandlers(app);
+  installRequestAuth(app, {
+    auth,
+    skip: isOperational,
+    serviceCallers: typeof definition.auth === 'object' ? definition.auth.serviceCallers : undefined,
+  });
+  if (auth) app.addHook('onClose', async () => auth.stop());
 
   app.addHook('onRequest', (request, reply, done) => {
     const authorization = request.headers.authorization;
@@ -218,7 +242,37 @@ export async function buildApp<Config>(
 
   await app.register(async (scope) => definition.routes(scope, ctx));
   await app.ready();
-  return { app, ctx, chaos };
+  return { app, ctx, chaos, auth };
+}
+
+/** Where a service's verifier reads keys and revocations: its own settings, else identity. */
+function authSources<Config>(
+  definition: ServiceDefinition<Config>,
+  ctx: ServiceContext<Config>,
+  deps: AppDependencies<Config>,
+): AuthSources {
+  const custom = typeof definition.auth === 'object' ? definition.auth.sources : undefined;
+  if (custom) return custom(ctx);
+  const client = deps.client;
+  const api = createIdentityApi({
+    client: client ? () => client('identity') : undefined,
+    url: ctx.config.BAZAAR_IDENTITY_URL,
+    credential: ctx.config.BAZAAR_SERVICE_CREDENTIAL,
+    clock: ctx.clock,
+  });
+  if (!ctx.config.BAZAAR_SERVICE_CREDENTIAL) {
+    ctx.log.warn('no BAZAAR_SERVICE_CREDENTIAL: revocations cannot be read from identity');
+    return { jwks: api.jwks };
+  }
+  return { jwks: api.jwks, revocations: api.revocations };
+}
+
+/** The certificate and key of `BAZAAR_TLS_CERT`/`BAZAAR_TLS_KEY`, when both are set. */
+function readTls(config: KitConfig): { cert: Buffer; key: Buffer } | undefined {
+  const { BAZAAR_TLS_CERT: cert, BAZAAR_TLS_KEY: key } = config;
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new Error('HTTPS needs both BAZAAR_TLS_CERT and BAZAAR_TLS_KEY');
+  return { cert: readFileSync(cert), key: readFileSync(key) };
 }
 
 const CLIENT_ERRORS: Record<string, { status: number; code: string; detail: string }> = {

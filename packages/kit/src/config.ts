@@ -23,6 +23,11 @@ export const KitConfigSchema = Type.Object({
   BAZAAR_SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 120_000, default: 10_000 }),
   BAZAAR_CHAOS: Type.Boolean({ default: false }),
   BAZAAR_CURRENCY: Type.String({ pattern: '^[A-Z]{3}$', default: 'USD' }),
+  /** Identity's address, used when the registry knows no identity instance (tests, bootstrapping). */
+  BAZAAR_IDENTITY_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** HTTPS: paths of a PEM certificate (chain) and its private key; both or neither. */
+  BAZAAR_TLS_CERT: Type.Optional(Type.String({ minLength: 1 })),
+  BAZAAR_TLS_KEY: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 /** The kit's validated settings. */

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { TObject } from 'typebox';
+import type { AuthSources } from './auth/authenticator.ts';
 import type { ServiceClient } from './client/service-client.ts';
 import type { KitConfig } from './config.ts';
 import type { Clock } from './time.ts';
@@ -52,10 +53,33 @@ export interface ServiceDefinition<Config = Record<string, unknown>> {
   onStart?: (ctx: ServiceContext<Config>) => Promise<void> | void;
   /** Called during graceful shutdown, after in-flight requests drained and before pools close. */
   onStop?: (ctx: ServiceContext<Config>) => Promise<void> | void;
+  /**
+   * Whether the kit verifies the tokens that come with requests (`request.user`, `request.caller`).
+   * Default: on when the service depends on `identity`. `{ sources }` replaces where the signing keys
+   * and revocations come from (identity's own instances read them from their key ring).
+   */
+  auth?: boolean | AuthSettings<Config>;
   /** Whether the instance registers itself with the registry (the registry itself does not). */
   register?: boolean;
   /** When false, `/health/ready` does not wait for a registration (the registry itself). */
   readyNeedsRegistration?: boolean;
+}
+
+/** How a service verifies tokens, when it needs more than `auth: true`. */
+export interface AuthSettings<Config = Record<string, unknown>> {
+  /** Where keys and revocations come from; default: identity, through the registry or `BAZAAR_IDENTITY_URL`. */
+  sources?: (ctx: ServiceContext<Config>) => AuthSources;
+  /**
+   * Whether services call this one with service tokens (default true). The gateway, called only
+   * by clients, says false: a `Bazaar-Service-Token` sent to it is ignored (and never forwarded).
+   */
+  serviceCallers?: boolean;
+}
+
+/** Whether the kit verifies tokens for this service (see `ServiceDefinition.auth`). */
+export function authEnabled<C>(definition: Pick<ServiceDefinition<C>, 'auth' | 'dependencies'>): boolean {
+  if (definition.auth !== undefined) return definition.auth !== false;
+  return definition.dependencies?.includes('identity') ?? false;
 }
 
 /** Declares a service; the identity function gives type inference a place to hang on. */

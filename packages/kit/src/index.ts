@@ -1,4 +1,39 @@
 export { type AppDependencies, type BuiltApp, buildApp } from './app.ts';
+export { type AuthMetrics, authMetrics } from './auth/auth-metrics.ts';
+export { Authenticator, type AuthenticatorOptions, type AuthSources } from './auth/authenticator.ts';
+export {
+  assertOwnerOrAdmin,
+  currentUser,
+  isOwnerOrAdmin,
+  type Principals,
+  requireRole,
+  requireService,
+  requireUser,
+} from './auth/guards.ts';
+export {
+  createIdentityApi,
+  type ExchangedToken,
+  type IdentityApi,
+  type IdentityApiOptions,
+} from './auth/identity-api.ts';
+export { JwksCache, type JwksCacheOptions, type JwksFetchReason } from './auth/jwks-cache.ts';
+export { LruCache } from './auth/lru-cache.ts';
+export {
+  type AuthUser,
+  KeysUnavailable,
+  type RejectReason,
+  type ServiceCaller,
+  TokenRejected,
+} from './auth/principal.ts';
+export { bearerToken, INVALID_TOKEN_CHALLENGE, installRequestAuth } from './auth/request-auth.ts';
+export { RevocationList, readRevocations } from './auth/revocation-list.ts';
+export { ServiceTokens, type ServiceTokensOptions } from './auth/service-tokens.ts';
+export {
+  type TokenKind,
+  TokenVerifier,
+  type TokenVerifierOptions,
+  type VerifyOutcome,
+} from './auth/token-verifier.ts';
 export type { ChaosState } from './chaos.ts';
 export { Deadline } from './client/deadline.ts';
 export { DeadlineExceededError, ServiceUnavailableError, UpstreamError } from './client/errors.ts';
@@ -13,6 +48,8 @@ export { currentContext, type RequestContext, runWithContext } from './context.t
 export { migrate, readMigrations } from './db/migrate.ts';
 export { createPool, databaseReachable } from './db/pool.ts';
 export {
+  type AuthSettings,
+  authEnabled,
   defineService,
   type RegistryView,
   type ServiceContext,

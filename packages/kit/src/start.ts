@@ -1,15 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
+import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import { buildApp } from './app.ts';
+import { authMetrics } from './auth/auth-metrics.ts';
+import { createIdentityApi } from './auth/identity-api.ts';
+import { ServiceTokens } from './auth/service-tokens.ts';
 import { ServiceClient } from './client/service-client.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, type KitConfig, loadConfig } from './config.ts';
 import { migrate, readMigrations } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
 import type { ServiceContext, ServiceDefinition } from './definition.ts';
 import { createLogger } from './log.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, type KitMetrics } from './metrics.ts';
 import { Registration } from './registry/registration.ts';
 import { RegistryWatch } from './registry/watch.ts';
 import { sleep, systemClock } from './time.ts';
@@ -72,6 +76,7 @@ export async function startService<Config>(
   });
   const watch = new RegistryWatch({ urls: registryUrls, log });
   const clients = new Map<string, ServiceClient>();
+  const tokens = serviceTokens(definition.name, config, log, metrics, () => client('identity'));
   const client = (service: string): ServiceClient => {
     let c = clients.get(service);
     if (!c) {
@@ -83,17 +88,21 @@ export async function startService<Config>(
         log,
         balancer: config.BAZAAR_BALANCER,
         defaultDeadlineMs: config.BAZAAR_DEFAULT_DEADLINE_MS,
+        serviceToken: tokens && needsServiceToken(service) ? () => tokens.current(service) : undefined,
       });
       clients.set(service, c);
     }
     return c;
   };
+  watch.on('change', (service: string) => {
+    if (service === 'identity' && watch.instances('identity').length > 0) tokens?.retryFailed();
+  });
   watch.on('connected', () => metrics.registryConnected.set(1));
   watch.on('disconnected', () => metrics.registryConnected.set(0));
 
   let registration: Registration | undefined;
   let draining = false;
-  const { app, ctx } = await buildApp(definition, {
+  const { app, ctx, auth } = await buildApp(definition, {
     config,
     log,
     metrics,
@@ -119,7 +128,10 @@ export async function startService<Config>(
       afterMigrate: seed ? (c) => seed(c, ctx) : undefined,
     });
   }
-  if ((definition.dependencies?.length ?? 0) > 0) await watch.start();
+  const dependencies = definition.dependencies ?? [];
+  if (dependencies.length > 0 || auth) await watch.start();
+  tokens?.prepare(dependencies.filter(needsServiceToken));
+  auth?.start();
 
   await app.listen({ host: config.BAZAAR_HOST, port: config.BAZAAR_PORT });
   const address = app.server.address();
@@ -128,7 +140,8 @@ export async function startService<Config>(
     config.BAZAAR_ADVERTISE_HOST ??
     (config.BAZAAR_HOST === '0.0.0.0' || config.BAZAAR_HOST === '::' ? hostname() : config.BAZAAR_HOST);
   const advertisedPort = config.BAZAAR_ADVERTISE_PORT ?? port;
-  const url = `http://${config.BAZAAR_HOST === '0.0.0.0' ? '127.0.0.1' : config.BAZAAR_HOST}:${port}`;
+  const scheme = config.BAZAAR_TLS_CERT ? 'https' : 'http';
+  const url = `${scheme}://${config.BAZAAR_HOST === '0.0.0.0' ? '127.0.0.1' : config.BAZAAR_HOST}:${port}`;
   await definition.onStart?.(ctx);
 
   if (definition.register !== false) {
@@ -176,6 +189,8 @@ export async function startService<Config>(
         app.server.closeAllConnections();
       }
       await definition.onStop?.(ctx);
+      tokens?.stop();
+      auth?.stop();
       watch.stop();
       await dispatcher.close().catch(() => undefined);
       await db?.end().catch(() => undefined);
@@ -192,4 +207,47 @@ export async function startService<Config>(
     if (process.send) process.once('disconnect', exit);
   }
   return { url, port, instanceId, ctx, stop };
+}
+
+/** Identity signs its own tokens and the registry takes credentials: neither is sent a service token. */
+function needsServiceToken(service: string): boolean {
+  return service !== 'identity' && service !== 'registry';
+}
+
+/**
+ * The service tokens this instance sends to the services it calls, exchanged at identity for its
+ * credential; none for identity itself (it would be asking itself) or without a credential.
+ */
+function serviceTokens(
+  name: string,
+  config: KitConfig,
+  log: Logger,
+  metrics: KitMetrics,
+  identity: () => ServiceClient,
+): ServiceTokens | undefined {
+  if (name === 'identity' || name === 'registry' || !config.BAZAAR_SERVICE_CREDENTIAL) return undefined;
+  const api = createIdentityApi({
+    client: identity,
+    url: config.BAZAAR_IDENTITY_URL,
+    credential: config.BAZAAR_SERVICE_CREDENTIAL,
+    clock: systemClock,
+  });
+  const counter = authMetrics(metrics.registry).serviceTokenExchanges;
+  const failing = new Set<string>();
+  return new ServiceTokens({
+    exchange: (audience) => api.exchange(audience),
+    clock: systemClock,
+    onExchange: ({ audience, outcome, error }) => {
+      counter.inc({ audience, outcome });
+      if (outcome === 'error' && !failing.has(audience)) {
+        failing.add(audience);
+        log.warn(
+          { audience, err: (error as Error)?.message },
+          'could not get a service token; calls go without',
+        );
+      } else if (outcome === 'ok' && failing.delete(audience)) {
+        log.info({ audience }, 'service token obtained');
+      }
+    },
+  });
 }

@@ -11,11 +11,13 @@ const CatalogConfig = Type.Object({
 });
 type CatalogConfig = Static<typeof CatalogConfig>;
 
-/** Catalog: products and categories, browsing and full-text search. */
+/** Catalog: products and categories, browsing and full-text search; merchants publish and change theirs. */
 export default defineService<CatalogConfig>({
   name: 'catalog',
   version: '0.1.0',
   migrations: new URL('../migrations/', import.meta.url),
+  // Identity's signing keys and revocations verify the tokens of merchants who change products.
+  dependencies: ['identity'],
   config: CatalogConfig,
   async seed(client, ctx) {
     const inserted = await seedCatalog(client, {

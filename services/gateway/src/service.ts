@@ -1,33 +1,55 @@
 import { readFileSync } from 'node:fs';
-import { defineService } from '@bazaar/kit';
+import { AppError, defineService, type ServiceContext } from '@bazaar/kit';
 import cors from '@fastify/cors';
-import { Type } from 'typebox';
+import { Redis } from 'ioredis';
+import { type Static, Type } from 'typebox';
+import { TrustedProxies } from './domain/client-address.ts';
+import { LIMIT_SPEC_PATTERN, parseLimit } from './domain/limit-spec.ts';
 import { servicesOf } from './domain/route-match.ts';
-import { routeTable } from './route-table.ts';
+import type { BucketStore } from './rate-limit/bucket-store.ts';
+import { MemoryBucketStore } from './rate-limit/memory-store.ts';
+import { RateLimits } from './rate-limit/rate-limits.ts';
+import { RedisBucketStore } from './rate-limit/redis-store.ts';
+import { ownRoutes, routeTable } from './route-table.ts';
+import { accessControl } from './routes/access.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { proxyRoutes } from './routes/proxy.ts';
 import { securityHeaders } from './security-headers.ts';
 
-interface GatewayConfig {
-  BAZAAR_CORS_ORIGINS?: string;
-}
+const limit = (fallback: string, description: string) =>
+  Type.String({ pattern: LIMIT_SPEC_PATTERN, default: fallback, description });
+
+/** The gateway's own settings (environment now; the config center later). */
+const GatewayConfig = Type.Object({
+  BAZAAR_CORS_ORIGINS: Type.Optional(Type.String()),
+  BAZAAR_TRUSTED_PROXIES: Type.Optional(Type.String()),
+  BAZAAR_REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  BAZAAR_RATE_LIMIT_PER_IP: limit('1000/s,burst=2000', 'requests per client address'),
+  BAZAAR_RATE_LIMIT_PER_USER: limit('100/s,burst=200', 'requests per signed-in user'),
+  BAZAAR_LOGIN_FAILURES_PER_ACCOUNT: limit('5/15m', 'failed logins per account'),
+  BAZAAR_LOGIN_FAILURES_PER_IP: limit('20/1m', 'failed logins per client address'),
+});
+type GatewayConfig = Static<typeof GatewayConfig>;
 
 const routed = servicesOf(routeTable);
 const landing = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8');
 
 /**
  * The gateway: the one door of the system. Routes `/api/*` by its route table to the services,
- * through the kit client, with deadlines, security headers, CORS and access logs; merges the
- * services' OpenAPI documents; shows operators the services and circuits it sees.
+ * through the kit client, after verifying tokens, the route's auth need and rate limits; sets
+ * deadlines, security headers, CORS and access logs; merges the services' OpenAPI documents; shows
+ * operators the services and circuits it sees.
  */
 export default defineService<GatewayConfig>({
   name: 'gateway',
   dependencies: routed,
-  config: Type.Object({ BAZAAR_CORS_ORIGINS: Type.Optional(Type.String()) }),
+  auth: { serviceCallers: false },
+  config: GatewayConfig,
   routes: async (app, ctx) => {
-    securityHeaders(app);
-    const origins = (ctx.config.BAZAAR_CORS_ORIGINS ?? '')
+    const config = ctx.config;
+    securityHeaders(app, { tls: Boolean(config.BAZAAR_TLS_CERT && config.BAZAAR_TLS_KEY) });
+    const origins = (config.BAZAAR_CORS_ORIGINS ?? '')
       .split(',')
       .map((o) => o.trim())
       .filter(Boolean);
@@ -37,6 +59,19 @@ export default defineService<GatewayConfig>({
       allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id', 'traceparent'],
       exposedHeaders: ['x-request-id', 'retry-after', 'location', 'www-authenticate'],
       maxAge: 600,
+    });
+    const store = bucketStore(config, ctx.log);
+    app.addHook('onClose', () => store.close());
+    const limits = new RateLimits(store, {
+      perAddress: parseLimit(config.BAZAAR_RATE_LIMIT_PER_IP),
+      perUser: parseLimit(config.BAZAAR_RATE_LIMIT_PER_USER),
+      loginFailuresPerAccount: parseLimit(config.BAZAAR_LOGIN_FAILURES_PER_ACCOUNT),
+      loginFailuresPerAddress: parseLimit(config.BAZAAR_LOGIN_FAILURES_PER_IP),
+    });
+    accessControl(app, {
+      policies: [...routeTable, ...ownRoutes],
+      limits,
+      trustedProxies: new TrustedProxies(config.BAZAAR_TRUSTED_PROXIES),
     });
     // Access logs are info lines: below that level the hook is not installed at all.
     if (ctx.log.isLevelEnabled('info'))
@@ -49,7 +84,7 @@ export default defineService<GatewayConfig>({
             path: request.url.split('?', 1)[0],
             status: reply.statusCode,
             ms: Math.round(reply.elapsedTime * 10) / 10,
-            ip: request.ip,
+            ip: request.clientAddress || request.ip,
           },
           'access',
         );
@@ -61,6 +96,33 @@ export default defineService<GatewayConfig>({
     app.get('/', { schema: { hide: true } }, async (_request, reply) =>
       reply.type('text/html').send(landing),
     );
-    await app.register(async (scope) => proxyRoutes(scope, { table: routeTable, client }));
+    // Unknown paths are answered inside this scope, so they too get its headers and limits.
+    app.route({
+      method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      url: '/*',
+      schema: { hide: true },
+      handler: async (request) => {
+        throw new AppError(
+          'ROUTE_NOT_FOUND',
+          `There is no route ${request.method} ${request.url.split('?')[0]}.`,
+        );
+      },
+    });
+    await app.register(async (scope) => proxyRoutes(scope, { table: routeTable, client, limits }));
   },
 });
+
+/** Buckets in this process, or shared through Redis when `BAZAAR_REDIS_URL` is set. */
+function bucketStore(config: GatewayConfig, log: ServiceContext['log']): BucketStore {
+  const local = new MemoryBucketStore();
+  if (!config.BAZAAR_REDIS_URL) return local;
+  const redis = new Redis(config.BAZAAR_REDIS_URL, {
+    // A slow or absent Redis must not hold requests: fail fast and decide in this process.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 250,
+    connectTimeout: 2_000,
+  });
+  redis.on('error', () => undefined);
+  return new RedisBucketStore({ redis, fallback: local, log });
+}

@@ -1,4 +1,4 @@
-import type { Category, Product, ProductPage } from '@bazaar/contracts';
+import type { Category, NewProduct, Product, ProductChanges, ProductPage } from '@bazaar/contracts';
 import { decodeCursor, encodeCursor, type ProductCursor } from '../domain/cursor.ts';
 import { isUuid } from '../domain/ids.ts';
 import type { Queryable } from './db.ts';
@@ -95,6 +95,83 @@ export async function getProduct(db: Queryable, id: string): Promise<Product | n
   );
   const row = rows[0];
   return row ? toProduct(row) : null;
+}
+
+/** A product by id with its owner and whether it is hidden: for owner and admin checks. */
+export async function findProduct(
+  db: Queryable,
+  id: string,
+): Promise<{ product: Product; hidden: boolean } | null> {
+  if (!isUuid(id)) return null;
+  const { rows } = await db.query<ProductRow & { hidden: boolean }>(
+    `SELECT ${COLUMNS}, p.hidden FROM products p WHERE p.id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  return row ? { product: toProduct(row), hidden: row.hidden } : null;
+}
+
+/** Whether a category exists. */
+export async function categoryExists(db: Queryable, slug: string): Promise<boolean> {
+  const { rows } = await db.query('SELECT 1 FROM categories WHERE slug = $1', [slug]);
+  return rows.length > 0;
+}
+
+/** Stores a new product of `merchantId`, in the store's currency. */
+export async function insertProduct(
+  db: Queryable,
+  product: NewProduct & { merchantId: string; currency: string },
+): Promise<Product> {
+  const { rows } = await db.query<ProductRow>(
+    `INSERT INTO products AS p (merchant_id, name, description, price, currency, category, image_url)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+    [
+      product.merchantId,
+      product.name,
+      product.description ?? '',
+      product.price,
+      product.currency,
+      product.category,
+      product.imageUrl ?? null,
+    ],
+  );
+  return toProduct(rows[0]!);
+}
+
+/** Applies `changes` to a product (hidden or not); `null` when it does not exist. */
+export async function updateProduct(
+  db: Queryable,
+  id: string,
+  changes: ProductChanges,
+): Promise<Product | null> {
+  const columns: Record<keyof ProductChanges, string> = {
+    name: 'name',
+    description: 'description',
+    price: 'price',
+    category: 'category',
+    imageUrl: 'image_url',
+  };
+  const sets: string[] = [];
+  const values: unknown[] = [id];
+  for (const [field, column] of Object.entries(columns) as [keyof ProductChanges, string][]) {
+    if (changes[field] === undefined) continue;
+    values.push(changes[field]);
+    sets.push(`${column} = $${values.length}`);
+  }
+  if (sets.length === 0) return (await findProduct(db, id))?.product ?? null;
+  const { rows } = await db.query<ProductRow>(
+    `UPDATE products AS p SET ${sets.join(', ')}, updated_at = now() WHERE p.id = $1 RETURNING ${COLUMNS}`,
+    values,
+  );
+  return rows[0] ? toProduct(rows[0]) : null;
+}
+
+/** Hides a product from browsing (orders keep it); true when it existed. */
+export async function hideProduct(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('UPDATE products SET hidden = true, updated_at = now() WHERE id = $1', [
+    id,
+  ]);
+  return (rowCount ?? 0) > 0;
 }
 
 /** Every category, by display name. */

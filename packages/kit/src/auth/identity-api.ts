@@ -1,0 +1,108 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import type { Revocations } from '@bazaar/contracts';
+import { request } from 'undici';
+import { Deadline } from '../client/deadline.ts';
+import { ServiceUnavailableError, UpstreamError } from '../client/errors.ts';
+import type { ServiceClient } from '../client/service-client.ts';
+import type { Clock } from '../time.ts';
+import { readRevocations } from './revocation-list.ts';
+
+/** What identity answers to a service-token exchange. */
+export interface ExchangedToken {
+  token: string;
+  /** Seconds the token lives. */
+  expiresIn: number;
+}
+
+/** The identity routes the kit itself calls. */
+export interface IdentityApi {
+  /** `GET /.well-known/jwks.json`. */
+  jwks(): Promise<unknown>;
+  /** `GET /internal/revocations` (service credential). */
+  revocations(): Promise<Revocations>;
+  /** `POST /internal/service-tokens` `{audience}` (service credential). */
+  exchange(audience: string): Promise<ExchangedToken>;
+}
+
+/** What `createIdentityApi` needs. */
+export interface IdentityApiOptions {
+  /** The kit's client for `identity` (balanced, retried), when this instance watches the registry. */
+  client?: () => ServiceClient | undefined;
+  /** `BAZAAR_IDENTITY_URL`: used when the registry knows no identity instance (or there is no client). */
+  url?: string | undefined;
+  /** `BAZAAR_SERVICE_CREDENTIAL`: authenticates the internal routes. */
+  credential?: string | undefined;
+  clock: Clock;
+  /** Bound of one call, all attempts included. */
+  timeoutMs?: number;
+}
+
+// Taken when the module loads, outside any request: these calls serve every request alike, so
+// they must not carry one request's user token, request id or deadline to identity.
+const outsideRequests = AsyncLocalStorage.snapshot();
+
+/**
+ * Calls identity through the kit's client (found in the registry like any service), falling back
+ * to `BAZAAR_IDENTITY_URL` when set and the registry knows no instance of identity.
+ */
+export function createIdentityApi(options: IdentityApiOptions): IdentityApi {
+  const timeoutMs = options.timeoutMs ?? 2_000;
+  const url = options.url?.replace(/\/$/, '');
+  const credentialHeaders = (): Record<string, string> => {
+    if (!options.credential) throw new Error('BAZAAR_SERVICE_CREDENTIAL is not set');
+    return { authorization: `Bearer ${options.credential}` };
+  };
+
+  const call = <T>(
+    method: 'GET' | 'POST',
+    path: string,
+    headers: Record<string, string>,
+    body?: unknown,
+  ): Promise<T> =>
+    outsideRequests(async () => {
+      const client = options.client?.();
+      if (client && (client.endpoints().length > 0 || !url)) {
+        return client.json<T>({
+          method,
+          path,
+          headers,
+          body,
+          deadline: Deadline.after(timeoutMs, options.clock),
+          // Minting a token or reading a list twice does no harm: let the client retry them.
+          idempotencyKey: method === 'POST' ? randomUUID() : undefined,
+        });
+      }
+      if (!url) throw new ServiceUnavailableError('identity', 'no instance registered');
+      const res = await request(`${url}${path}`, {
+        method,
+        headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        const problem = (await res.body.json().catch(() => undefined)) as never;
+        throw new UpstreamError('identity', res.statusCode, problem);
+      }
+      return (await res.body.json()) as T;
+    });
+
+  return {
+    jwks: () => call<unknown>('GET', '/.well-known/jwks.json', {}),
+    revocations: async () =>
+      readRevocations(await call<unknown>('GET', '/internal/revocations', credentialHeaders())),
+    exchange: async (audience) => {
+      const answer = await call<Partial<ExchangedToken>>(
+        'POST',
+        '/internal/service-tokens',
+        credentialHeaders(),
+        { audience },
+      );
+      if (typeof answer?.token !== 'string' || !(Number(answer.expiresIn) > 0)) {
+        throw new Error('identity answered the exchange without a token');
+      }
+      return { token: answer.token, expiresIn: Number(answer.expiresIn) };
+    },
+  };
+}

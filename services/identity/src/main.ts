@@ -1,0 +1,4 @@
+import { startService } from '@bazaar/kit';
+import identity from './service.ts';
+
+await startService(identity);

@@ -1,0 +1,61 @@
+import {
+  Revocations,
+  SERVICE_TOKEN_TTL_SECONDS,
+  ServiceTokenAnswer,
+  ServiceTokenRequest,
+  USER_AUDIENCE,
+} from '@bazaar/contracts';
+import type { Clock } from '@bazaar/kit';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { type IdentityAuth, serviceOf } from '../auth.ts';
+import type { CredentialCheck } from '../domain/credentials.ts';
+import { identityError } from '../errors.ts';
+import type { Queryable } from '../store/db.ts';
+import { listRevocations } from '../store/revocations.ts';
+import type { TokenIssuer } from '../tokens/issuer.ts';
+
+/** Routes for other services: service tokens in exchange for a credential, and the revocation list. */
+export function internalRoutes(
+  scope: FastifyInstance,
+  deps: {
+    db: Queryable;
+    issuer: TokenIssuer;
+    auth: IdentityAuth;
+    credentials: CredentialCheck;
+    clock: Clock;
+  },
+): void {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
+  const { db, issuer, auth, credentials, clock } = deps;
+
+  app.post(
+    '/internal/service-tokens',
+    {
+      preHandler: auth.service({ tokens: false }),
+      schema: { body: ServiceTokenRequest, response: { 200: ServiceTokenAnswer } },
+    },
+    async (request) => {
+      const audience = request.body.audience;
+      if (audience === USER_AUDIENCE || !credentials.knows(audience)) {
+        throw identityError('UNKNOWN_AUDIENCE', `There is no service called ${audience}.`, {
+          errors: [{ path: 'body/audience', message: 'is not a service' }],
+        });
+      }
+      const token = await issuer.serviceToken(serviceOf(request), audience);
+      return { token, expiresIn: SERVICE_TOKEN_TTL_SECONDS };
+    },
+  );
+
+  app.get(
+    '/internal/revocations',
+    { preHandler: auth.service({ tokens: true }), schema: { response: { 200: Revocations } } },
+    async (_request, reply) => {
+      const now = clock.now();
+      const lists = await listRevocations(db, new Date(now));
+      return reply
+        .header('cache-control', 'no-store')
+        .send({ ...lists, generatedAt: Math.floor(now / 1000) });
+    },
+  );
+}

@@ -1,0 +1,60 @@
+import type { System } from '../../packages/cli/src/system.ts';
+
+/** A signed-in user of the running system. */
+export interface Account {
+  id: string;
+  email: string;
+  role: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+/** JSON request through the gateway; answers status, headers and parsed body. */
+export async function api(
+  system: System,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${system.gatewayUrl}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = text;
+  }
+  return { status: res.status, headers: res.headers, body: body as Record<string, unknown>, text };
+}
+
+/** Logs in and returns the account with its tokens. */
+export async function login(system: System, email: string, password: string): Promise<Account> {
+  const res = await api(system, 'POST', '/api/auth/login', { body: { email, password } });
+  if (res.status !== 200) throw new Error(`login of ${email} answered ${res.status}: ${res.text}`);
+  const tokens = res.body as { accessToken: string; refreshToken: string };
+  const me = await api(system, 'GET', '/api/auth/me', { token: tokens.accessToken });
+  if (me.status !== 200) throw new Error(`me of ${email} answered ${me.status}: ${me.text}`);
+  const user = me.body as { id: string; role: string };
+  return { id: user.id, email, role: user.role, ...tokens };
+}
+
+/** Registers a new account (customer or merchant) and logs it in. */
+export async function signUp(system: System, name: string, role: 'customer' | 'merchant'): Promise<Account> {
+  const email = `${name}-${Math.random().toString(36).slice(2, 8)}@example.test`;
+  const password = `pw-${name}-correct-horse`;
+  const res = await api(system, 'POST', '/api/auth/register', { body: { email, password, name, role } });
+  if (res.status !== 201) throw new Error(`register ${email} answered ${res.status}: ${res.text}`);
+  return login(system, email, password);
+}
+
+/** A base64url JSON segment of a JWT. */
+export function segment(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
