@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { Agent, request } from 'undici';
 import type { System } from '../../packages/cli/src/system.ts';
 import { setChaos, startTestSystem } from '../system/support.ts';
 import { type Account, api, login, segment, signUp } from './support.ts';
@@ -408,3 +409,91 @@ describe('SSRF: no server fetches a URL a user supplied', () => {
 function identityUrl(): string {
   return system.supervisor.info('identity-1').url!;
 }
+
+describe('brute force: login limits per account and per address', () => {
+  /** A login from a chosen loopback source address. */
+  async function loginFrom(
+    address: string,
+    email: string,
+    password: string,
+  ): Promise<{ status: number; retryAfter: string | null }> {
+    const dispatcher = dispatchers.get(address) ?? new Agent({ localAddress: address, connections: 4 });
+    dispatchers.set(address, dispatcher);
+    const res = await request(`${system.gatewayUrl}/api/auth/login`, {
+      method: 'POST',
+      dispatcher,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
+    await res.body.dump();
+    const retryAfter = res.headers['retry-after'];
+    return { status: res.statusCode, retryAfter: typeof retryAfter === 'string' ? retryAfter : null };
+  }
+  const dispatchers = new Map<string, Agent>();
+  after(() => Promise.all([...dispatchers.values()].map((d) => d.close())));
+
+  test('200 wrong passwords against one account: 429 after 5 failures, while other users still log in', async () => {
+    const victim = await signUp(system, 'victim-bf', 'customer');
+    const bystander = await signUp(system, 'bystander', 'customer');
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 200; i++) {
+      const res = await loginFrom('127.0.0.2', victim.email, `wrong-password-${i}`);
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter ??= res.retryAfter;
+    }
+    assert.equal(statuses.filter((s) => s === 401).length, 5, 'five failures reach identity');
+    assert.equal(statuses.filter((s) => s === 429).length, 195);
+    assert.ok(Number(retryAfter) > 0, 'Retry-After is set');
+    const other = await loginFrom('127.0.0.3', bystander.email, 'pw-bystander-correct-horse');
+    assert.equal(other.status, 200, 'another user, from another address, still logs in');
+  });
+
+  test('credential stuffing across 50 accounts from one address: 429 after 20 failures; others unaffected', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      statuses.push((await loginFrom('127.0.0.4', `stuffed-${i}@example.test`, 'Password123!')).status);
+    }
+    assert.deepEqual(
+      statuses.slice(0, 20).every((s) => s === 401),
+      true,
+      `first 20: ${statuses.slice(0, 20).join(',')}`,
+    );
+    assert.ok(
+      statuses.slice(20).every((s) => s === 429),
+      `after 20: ${statuses.slice(20).join(',')}`,
+    );
+    const user = await signUp(system, 'unaffected', 'customer');
+    assert.equal((await loginFrom('127.0.0.5', user.email, 'pw-unaffected-correct-horse')).status, 200);
+  });
+});
+
+describe('disabled users', () => {
+  test('a disabled user cannot log in, and their tokens stop working within a minute everywhere', async () => {
+    const user = await signUp(system, 'to-disable', 'merchant');
+    assert.equal(
+      (await api(system, 'POST', '/api/products', { token: user.accessToken, body: newProduct('Before') }))
+        .status,
+      201,
+    );
+    const patch = await api(system, 'PATCH', `/api/admin/users/${user.id}`, {
+      token: admin.accessToken,
+      body: { disabled: true },
+    });
+    assert.equal(patch.status, 200, patch.text);
+    const disabledAt = Date.now();
+    const again = await api(system, 'POST', '/api/auth/login', {
+      body: { email: user.email, password: 'pw-to-disable-correct-horse' },
+    });
+    assert.equal(again.status, 401);
+    let status = 201;
+    while (Date.now() - disabledAt < 60_000) {
+      status = (
+        await api(system, 'POST', '/api/products', { token: user.accessToken, body: newProduct('After') })
+      ).status;
+      if (status === 401) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    assert.equal(status, 401, 'refused within a minute');
+  });
+});
