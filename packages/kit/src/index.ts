@@ -1,6 +1,7 @@
 export { type AppDependencies, type BuiltApp, buildApp } from './app.ts';
 export { type AuthMetrics, authMetrics } from './auth/auth-metrics.ts';
 export { Authenticator, type AuthenticatorOptions, type AuthSources } from './auth/authenticator.ts';
+export { CredentialCheck } from './auth/credentials.ts';
 export {
   assertOwnerOrAdmin,
   currentUser,

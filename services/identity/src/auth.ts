@@ -1,7 +1,6 @@
 import { Headers, type Role } from '@bazaar/contracts';
-import { AppError } from '@bazaar/kit';
+import { AppError, type CredentialCheck } from '@bazaar/kit';
 import type { FastifyRequest } from 'fastify';
-import type { CredentialCheck } from './domain/credentials.ts';
 import type { Queryable } from './store/db.ts';
 import { sessionStatus } from './store/sessions.ts';
 import { TokenRejected, type TokenVerifier } from './tokens/verifier.ts';

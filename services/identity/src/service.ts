@@ -1,9 +1,8 @@
-import { defineService, type ServiceDefinition } from '@bazaar/kit';
+import { CredentialCheck, defineService, type ServiceDefinition } from '@bazaar/kit';
 import { type Static, Type } from 'typebox';
 import { Accounts } from './accounts.ts';
 import { identityAuth } from './auth.ts';
 import { createBootstrapUsers } from './bootstrap-users.ts';
-import { CredentialCheck } from './domain/credentials.ts';
 import { keyPolicy } from './domain/keys.ts';
 import { startHousekeeping } from './housekeeping.ts';
 import { PasswordHasher } from './password-hasher.ts';

@@ -1,7 +1,6 @@
 import { RegistryTiming } from '@bazaar/contracts';
-import { defineService, type ServiceDefinition } from '@bazaar/kit';
+import { CredentialCheck, defineService, type ServiceDefinition } from '@bazaar/kit';
 import { Type } from 'typebox';
-import { CredentialCheck } from './domain/credentials.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { renewAllLeases } from './store/instances.ts';
 import { startSweeper } from './sweeper.ts';

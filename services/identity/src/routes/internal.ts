@@ -5,11 +5,10 @@ import {
   ServiceTokenRequest,
   USER_AUDIENCE,
 } from '@bazaar/contracts';
-import type { Clock } from '@bazaar/kit';
+import type { Clock, CredentialCheck } from '@bazaar/kit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { type IdentityAuth, serviceOf } from '../auth.ts';
-import type { CredentialCheck } from '../domain/credentials.ts';
 import { identityError } from '../errors.ts';
 import type { Queryable } from '../store/db.ts';
 import { listRevocations } from '../store/revocations.ts';

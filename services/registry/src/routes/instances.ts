@@ -1,10 +1,9 @@
 import { InstanceId, RegisterInstance, RegistryTiming, ServiceList, ServiceName } from '@bazaar/contracts';
-import { AppError } from '@bazaar/kit';
+import { AppError, type CredentialCheck } from '@bazaar/kit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { Type } from 'typebox';
-import type { CredentialCheck } from '../domain/credentials.ts';
 import { leaseUntil } from '../domain/lease.ts';
 import {
   drainInstance,

@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
- * Verifies service credentials against their SHA-256 hashes; a credential is good for its own
- * service only. (A copy of the registry's check: it belongs in the kit.)
+ * Verifies service credentials against their SHA-256 hashes (`BAZAAR_SERVICE_CREDENTIALS`); a
+ * credential is good for its own service only. The registry accepts them for registration and
+ * identity for the exchange of service tokens.
  */
 export class CredentialCheck {
   readonly #hashes: Map<string, Buffer>;
