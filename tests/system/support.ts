@@ -7,7 +7,9 @@ import { type System, startSystem } from '../../packages/cli/src/system.ts';
 import { freePort } from '../support/ports.ts';
 
 /** Starts the whole embedded system on free ports in a fresh data folder. */
-export async function startTestSystem(options: { replicas?: Record<string, number> } = {}) {
+export async function startTestSystem(
+  options: { replicas?: Record<string, number>; env?: Record<string, string> } = {},
+) {
   const dataDir = await mkdtemp(join(tmpdir(), 'bazaar-system-'));
   const system = await startSystem({
     dataDir,
@@ -16,6 +18,7 @@ export async function startTestSystem(options: { replicas?: Record<string, numbe
     quiet: true,
     logLevel: 'info',
     replicas: options.replicas,
+    env: options.env,
   });
   return {
     system,
