@@ -4,10 +4,13 @@
  * headers and error hygiene, SSRF. One system is shared; tests run in order.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Agent, request } from 'undici';
+import { resetPassword } from '../../packages/cli/src/admin.ts';
 import type { System } from '../../packages/cli/src/system.ts';
 import { setChaos, startTestSystem } from '../system/support.ts';
 import { type Account, api, login, segment, signUp } from './support.ts';
@@ -495,5 +498,48 @@ describe('disabled users', () => {
       await new Promise((r) => setTimeout(r, 1_000));
     }
     assert.equal(status, 401, 'refused within a minute');
+  });
+});
+
+describe('operator recovery', () => {
+  test('bazaar admin reset-password gives the admin a new password and ends their sessions; no other service can', async () => {
+    const identity = system.supervisor.info('identity-1').url!;
+    const byCatalog = await fetch(`${identity}/internal/accounts/reset-password`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${system.credentials.catalog}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: admin.email, password: 'catalog-chose-this-one' }),
+    });
+    assert.equal(byCatalog.status, 403);
+    const before = system.bootstrapUsers!.users.admin.password;
+    const out: string[] = [];
+    const code = await resetPassword({
+      dataDir: system.dataDir,
+      registryUrl: system.registryUrl,
+      write: (t) => void out.push(t),
+    });
+    assert.equal(code, 0);
+    const kept = JSON.parse(await readFile(join(system.dataDir, 'credentials.json'), 'utf8')) as {
+      admin: { password: string };
+    };
+    assert.notEqual(kept.admin.password, before);
+    assert.ok(out.join('').includes(kept.admin.password), 'printed once');
+    assert.equal(
+      (await api(system, 'POST', '/api/auth/login', { body: { email: admin.email, password: before } }))
+        .status,
+      401,
+    );
+    assert.equal(
+      (
+        await api(system, 'POST', '/api/auth/login', {
+          body: { email: admin.email, password: kept.admin.password },
+        })
+      ).status,
+      200,
+    );
+    assert.equal(
+      (await fetch(`${identity}/api/auth/me`, { headers: { authorization: `Bearer ${admin.accessToken}` } }))
+        .status,
+      401,
+    );
   });
 });

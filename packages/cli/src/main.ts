@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { adminCommand } from './admin.ts';
 import { statusCommand } from './status.ts';
 import { upCommand } from './up.ts';
 import { USAGE, UsageError } from './usage.ts';
@@ -12,6 +13,8 @@ export async function main(argv: string[]): Promise<number> {
         return await upCommand(rest);
       case 'status':
         return await statusCommand(rest);
+      case 'admin':
+        return await adminCommand(rest);
       case 'help':
       case '--help':
       case '-h':

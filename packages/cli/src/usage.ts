@@ -15,5 +15,8 @@ Commands:
              --log-level LEVEL             fatal, error, warn, info, debug, trace (default info)
   status   services, instances, health and circuit states (--registry URL, --gateway URL)
              --registry URL                default BAZAAR_REGISTRY_URL or http://127.0.0.1:8761
+  admin reset-password             a new generated password for the admin (or --email ADDRESS);
+                                   every session of that account ends; needs Bazaar running
+             --data-dir DIR, --registry URL
   help     show this text
 `;

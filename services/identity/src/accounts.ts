@@ -17,6 +17,7 @@ import type { Sessions } from './sessions.ts';
 import { inTransaction } from './store/db.ts';
 import { deleteSubjectRevocation, recordRevocations } from './store/revocations.ts';
 import {
+  findUserByEmail,
   findUserById,
   insertUser,
   listUsers,
@@ -88,6 +89,23 @@ export class Accounts {
       await setPasswordHash(client, user.id, passwordHash, new Date(this.#clock.now()));
       await this.#sessions.end(client, { userId: user.id, except: caller.sid }, 'password-changed');
     });
+  }
+
+  /**
+   * Sets a new password for the account with this email, ending every one of its sessions: the
+   * operator's way back in (`bazaar admin reset-password`), not a user's.
+   */
+  async resetPassword(email: string, newPassword: string): Promise<UserRow> {
+    const problem = passwordProblem(newPassword);
+    if (problem) throw invalidFields([{ path: 'body/password', message: problem }]);
+    const user = await findUserByEmail(this.#db, normalizeEmail(email));
+    if (!user) throw identityError('USER_NOT_FOUND', 'There is no such user.');
+    const passwordHash = await this.#hasher.hash(newPassword);
+    await inTransaction(this.#db, async (client) => {
+      await setPasswordHash(client, user.id, passwordHash, new Date(this.#clock.now()));
+      await this.#sessions.end(client, { userId: user.id }, 'password-reset');
+    });
+    return user;
   }
 
   /** One page of users for admins, oldest first. */

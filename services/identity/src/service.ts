@@ -75,7 +75,7 @@ export function identityService(): ServiceDefinition<IdentityConfig> {
       authRoutes(app, { accounts, sessions, auth });
       adminRoutes(app, { accounts, auth });
       jwksRoutes(app, { keys });
-      internalRoutes(app, { db, issuer, auth, credentials, clock });
+      internalRoutes(app, { db, issuer, auth, credentials, clock, accounts });
     },
     async onStart(ctx) {
       if (!keys) return;

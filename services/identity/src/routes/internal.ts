@@ -5,9 +5,11 @@ import {
   ServiceTokenRequest,
   USER_AUDIENCE,
 } from '@bazaar/contracts';
-import type { Clock, CredentialCheck } from '@bazaar/kit';
+import { AppError, type Clock, type CredentialCheck } from '@bazaar/kit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { Accounts } from '../accounts.ts';
 import { type IdentityAuth, serviceOf } from '../auth.ts';
 import { identityError } from '../errors.ts';
 import type { Queryable } from '../store/db.ts';
@@ -23,10 +25,11 @@ export function internalRoutes(
     auth: IdentityAuth;
     credentials: CredentialCheck;
     clock: Clock;
+    accounts: Accounts;
   },
 ): void {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  const { db, issuer, auth, credentials, clock } = deps;
+  const { db, issuer, auth, credentials, clock, accounts } = deps;
 
   app.post(
     '/internal/service-tokens',
@@ -55,6 +58,29 @@ export function internalRoutes(
       return reply
         .header('cache-control', 'no-store')
         .send({ ...lists, generatedAt: Math.floor(now / 1000) });
+    },
+  );
+
+  app.post(
+    '/internal/accounts/reset-password',
+    {
+      preHandler: auth.service({ tokens: false }),
+      schema: {
+        hide: true,
+        body: Type.Object(
+          { email: Type.String({ maxLength: 320 }), password: Type.String({ maxLength: 128 }) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request, reply) => {
+      // Break glass: only identity's own credential, which only the operator holds, may do this.
+      if (serviceOf(request) !== 'identity') {
+        throw new AppError('FORBIDDEN', "Only the identity service's own credential may reset passwords.");
+      }
+      const user = await accounts.resetPassword(request.body.email, request.body.password);
+      request.log.warn({ userId: user.id }, 'password reset by the operator');
+      return reply.code(204).send();
     },
   );
 }
