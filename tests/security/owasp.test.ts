@@ -13,7 +13,7 @@ import { Agent, request } from 'undici';
 import { resetPassword } from '../../packages/cli/src/admin.ts';
 import type { System } from '../../packages/cli/src/system.ts';
 import { setChaos, startTestSystem } from '../system/support.ts';
-import { type Account, api, login, segment, signUp } from './support.ts';
+import { type Account, api, login, segment, signUp, signWithIdentityKey } from './support.ts';
 
 let handle: Awaited<ReturnType<typeof startTestSystem>>;
 let system: System;
@@ -272,6 +272,30 @@ describe('tokens: forged, altered or misused tokens are refused', () => {
       headers: { 'bazaar-service-token': token },
     });
     assert.ok(res.status === 401 || res.status === 403, `answered ${res.status}`);
+  });
+
+  test('signed with the real key but with a wrong iss, aud, typ, or outside its lifetime: refused everywhere', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const good = { ...claims(), sub: admin.id, sid: sidOf(admin.accessToken) };
+    const control = await signWithIdentityKey(system, good);
+    assert.equal(
+      (await api(system, 'GET', '/api/admin/users', { token: control })).status,
+      200,
+      'the forging works',
+    );
+    const cases: [string, string][] = [
+      ['wrong iss', await signWithIdentityKey(system, { ...good, iss: 'someone-else' })],
+      ['wrong aud', await signWithIdentityKey(system, { ...good, aud: 'catalog' })],
+      ['expired', await signWithIdentityKey(system, { ...good, iat: now - 1200, exp: now - 600 })],
+      ['nbf in the future', await signWithIdentityKey(system, { ...good, nbf: now + 600 })],
+      ['service typ', await signWithIdentityKey(system, good, { typ: 'st+jwt' })],
+    ];
+    const id = await publish(m1, 'Forgery target');
+    for (const [what, token] of cases) {
+      await refused(token, what);
+      const patch = await api(system, 'PATCH', `/api/products/${id}`, { token, body: { price: 1 } });
+      assert.equal(patch.status, 401, `${what} at the catalog`);
+    }
   });
 
   test('1000 tokens with made-up kids are all refused, and the keys are fetched at most once per cooldown', async () => {
@@ -543,3 +567,7 @@ describe('operator recovery', () => {
     );
   });
 });
+
+function sidOf(token: string): string {
+  return (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sid: string }).sid;
+}

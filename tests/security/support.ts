@@ -58,3 +58,39 @@ export async function signUp(system: System, name: string, role: 'customer' | 'm
 export function segment(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
+
+/**
+ * Signs a token with identity's real, current signing key, recovered the way identity does: the
+ * sealing secret from the data folder, the sealed private key from identity's database. It stands
+ * for an attacker who can mint with the right key but gets the claims wrong.
+ */
+export async function signWithIdentityKey(
+  system: System,
+  claims: Record<string, unknown>,
+  header: Record<string, unknown> = {},
+): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const pg = (await import('pg')).default;
+  const { importJWK, SignJWT } = await import('jose');
+  const { deriveKey, open } = await import('../../services/identity/src/tokens/sealing.ts');
+  const secret = (await readFile(join(system.dataDir, 'signing-key-secret'), 'utf8')).trim();
+  const client = new pg.Client({ connectionString: system.cluster.url('identity') });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ kid: string; private_jwk_sealed: string }>(
+      `SELECT kid, private_jwk_sealed FROM signing_keys
+       WHERE activates_at <= now() AND retires_at IS NULL ORDER BY activates_at DESC LIMIT 1`,
+    );
+    const row = rows[0]!;
+    const jwk = JSON.parse(
+      open(deriveKey(secret, 'signing-key-encryption'), row.private_jwk_sealed, row.kid),
+    );
+    const key = await importJWK(jwk, 'EdDSA');
+    return await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: row.kid, ...header })
+      .sign(key);
+  } finally {
+    await client.end();
+  }
+}
