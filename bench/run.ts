@@ -3,8 +3,8 @@
  * its own process, prints each one's figures and the ratios it is judged by, and writes them all to
  * `.bench/latest.json` (each also writes `.bench/<name>.json`).
  *
- * Benchmarks: gateway-hop, failover, start. Not run by default: gateway-profile (CPU profiles of
- * the gateway and the bare proxy under load; see bench/gateway-hop.ts).
+ * Benchmarks: gateway-hop, auth-cost, login, failover, start. Not run by default: gateway-profile
+ * (CPU profiles of the gateway and the bare proxy under load; see bench/gateway-hop.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,8 @@ interface Entry {
 
 const BENCHMARKS: Record<string, Entry> = {
   'gateway-hop': { file: 'gateway-hop.ts', byDefault: true, limitSeconds: 900 },
+  'auth-cost': { file: 'auth-cost.ts', byDefault: true, limitSeconds: 900 },
+  login: { file: 'login.ts', byDefault: true, limitSeconds: 600 },
   failover: { file: 'failover.ts', byDefault: true, limitSeconds: 600 },
   start: { file: 'start.ts', byDefault: true, limitSeconds: 900 },
   'gateway-profile': {

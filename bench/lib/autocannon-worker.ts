@@ -2,7 +2,9 @@
  * Load generator child: `node autocannon-worker.ts '<json>'` runs autocannon against one URL at a
  * fixed number of connections for a fixed time (after an optional unrecorded warm-up) and prints
  * one JSON line: throughput, latency percentiles (µs precision, from every response), errors, and
- * the CPU this process used. Started pinned by `taskset` by the benchmark.
+ * the CPU this process used. Optional: extra request headers (e.g. `authorization`), and a fixed
+ * overall request rate instead of closed loops at full speed (latencies are then as measured, not
+ * corrected for coordinated omission). Started pinned by `taskset` by the benchmark.
  */
 import { createRequire } from 'node:module';
 import { createHistogram } from 'node:perf_hooks';
@@ -12,6 +14,10 @@ interface Input {
   connections: number;
   seconds: number;
   warmupSeconds?: number;
+  /** Sent with every request, besides `accept: application/json`. */
+  headers?: Record<string, string>;
+  /** Requests per second over all connections; absent or 0: as fast as the connections go. */
+  overallRate?: number;
 }
 
 export interface AutocannonFigures {
@@ -62,7 +68,8 @@ function run(
         duration: seconds,
         timeout: 10,
         // Not the default 'autocannon' agent string: some stacks treat it as a bot.
-        headers: { accept: 'application/json' },
+        headers: { accept: 'application/json', ...input.headers },
+        ...(input.overallRate && input.overallRate > 0 ? { overallRate: input.overallRate } : {}),
       },
       (err, result) => (err ? reject(err) : resolve(result)),
     );
