@@ -2,12 +2,14 @@
  * Helpers shared by the benchmarks: settings from the environment, CPU pinning, the process tree
  * under a pid and what it costs (CPU, memory), clean-up on any exit, and plain-text tables.
  */
+
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { removeDataDir } from '../../packages/cli/src/data-dir.ts';
 
 /** The repository root (bench/lib/../..). */
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
@@ -61,7 +63,9 @@ export function freePort(): Promise<number> {
 /** A fresh temporary folder, removed by the returned function. */
 export async function tempDir(prefix: string): Promise<{ path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
-  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+  // removeDataDir also removes an embedded cluster placed outside the folder (as root, temp
+  // folders are 0700, so the cluster lives under /var/lib/bazaar); a plain rm would leave it.
+  return { path, remove: async () => removeDataDir(path) };
 }
 
 // ---------------------------------------------------------------------------------------------
