@@ -245,7 +245,10 @@ describe('deadlines and circuits', () => {
     await Promise.all(catalogSlots.map((s) => setChaos(info(s).url!, credential, { errorRate: 1 })));
     let fastUnavailable: { ms: number; retryAfter: string | null; code: string } | undefined;
     try {
-      for (let i = 0; i < 300 && !fastUnavailable; i++) {
+      // The breaker samples 10 s: earlier tests' successes may still be in its window, so failures
+      // dominate only once they age out. Keep failing calls coming for longer than the window.
+      const until = Date.now() + 25_000;
+      while (Date.now() < until && !fastUnavailable) {
         const started = Date.now();
         const res = await fetch(`${system.gatewayUrl}/api/products?limit=1`);
         const body = (await res.json()) as { code: string };
