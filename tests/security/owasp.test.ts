@@ -128,6 +128,29 @@ describe('object level: only the owner and admins reach an object', () => {
     assert.equal((unchanged.body as { price: number }).price, 1234);
   });
 
+  test('straight to identity with a valid service token: a customer or merchant still cannot manage users', async () => {
+    const exchange = await fetch(`${identityUrl()}/internal/service-tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${system.credentials.gateway}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ audience: 'identity' }),
+    });
+    assert.equal(exchange.status, 200);
+    const { token } = (await exchange.json()) as { token: string };
+    for (const account of [a, m1]) {
+      const headers = { authorization: `Bearer ${account.accessToken}`, 'bazaar-service-token': token };
+      const list = await fetch(`${identityUrl()}/api/admin/users`, { headers });
+      assert.equal(list.status, 403, `${account.role} listing users`);
+      const change = await fetch(`${identityUrl()}/api/admin/users/${b.id}`, {
+        method: 'PATCH',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ role: 'admin' }),
+      });
+      assert.equal(change.status, 403, `${account.role} promoting another user`);
+    }
+    const me = await api(system, 'GET', '/api/auth/me', { token: b.accessToken });
+    assert.equal((me.body as { role: string }).role, 'customer', 'nobody was promoted');
+  });
+
   test("an admin's user management is out of reach of other users' ids", async () => {
     const res = await api(system, 'PATCH', `/api/admin/users/${b.id}`, {
       token: a.accessToken,
