@@ -3,7 +3,12 @@ import { test } from 'node:test';
 import type { Product } from '@bazaar/contracts';
 import type pg from 'pg';
 import { InvalidCursorError } from '../src/domain/cursor.ts';
-import { getProduct, type ListProductsOptions, listCategories, listProducts } from '../src/store/products.ts';
+import {
+  findProduct,
+  type ListProductsOptions,
+  listCategories,
+  listProducts,
+} from '../src/store/products.ts';
 import { seedCatalog } from '../src/store/seed.ts';
 import { seedCategories, seedProducts } from '../src/store/seed-data.ts';
 import { createTestDatabase } from './support/database.ts';
@@ -161,22 +166,25 @@ test('catalog store against a real PostgreSQL', async (t) => {
       assert.deepEqual(stopwords, { items: [], nextCursor: null });
     });
 
-    await t.test('a hidden product is neither listed nor found', async () => {
-      const everything = await walk(db, { limit: 100 });
-      assert.ok(!everything.items.some((p) => p.id === hiddenId));
-      const search = await listProducts(db, { q: 'percolator' });
-      assert.deepEqual(search.items, []);
-      assert.equal(await getProduct(db, hiddenId), null);
-    });
+    await t.test(
+      'a hidden product is not listed, and is found only marked hidden (for its owner and admins)',
+      async () => {
+        const everything = await walk(db, { limit: 100 });
+        assert.ok(!everything.items.some((p) => p.id === hiddenId));
+        const search = await listProducts(db, { q: 'percolator' });
+        assert.deepEqual(search.items, []);
+        assert.equal((await findProduct(db, hiddenId))?.hidden, true);
+      },
+    );
 
     await t.test(
-      'getProduct finds a product by id and answers null for unknown or malformed ids',
+      'findProduct finds a product by id and answers null for unknown or malformed ids',
       async () => {
         const [listed] = (await listProducts(db, { limit: 1 })).items;
-        assert.deepEqual(await getProduct(db, listed!.id), listed);
-        assert.equal(await getProduct(db, '00000000-0000-4000-8000-000000000000'), null);
-        assert.equal(await getProduct(db, 'not-a-uuid'), null);
-        assert.equal(await getProduct(db, "'; DROP TABLE products; --"), null);
+        assert.deepEqual(await findProduct(db, listed!.id), { product: listed, hidden: false });
+        assert.equal(await findProduct(db, '00000000-0000-4000-8000-000000000000'), null);
+        assert.equal(await findProduct(db, 'not-a-uuid'), null);
+        assert.equal(await findProduct(db, "'; DROP TABLE products; --"), null);
       },
     );
 

@@ -86,17 +86,6 @@ export async function listProducts(db: Queryable, options: ListProductsOptions =
   };
 }
 
-/** A visible product by id; `null` when there is none, it is hidden, or `id` is not a UUID. */
-export async function getProduct(db: Queryable, id: string): Promise<Product | null> {
-  if (!isUuid(id)) return null;
-  const { rows } = await db.query<ProductRow>(
-    `SELECT ${COLUMNS} FROM products p WHERE p.id = $1 AND NOT p.hidden`,
-    [id],
-  );
-  const row = rows[0];
-  return row ? toProduct(row) : null;
-}
-
 /** A product by id with its owner and whether it is hidden: for owner and admin checks. */
 export async function findProduct(
   db: Queryable,
