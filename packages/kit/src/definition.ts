@@ -7,6 +7,7 @@ import type { TObject } from 'typebox';
 import type { AuthSources } from './auth/authenticator.ts';
 import type { ServiceClient } from './client/service-client.ts';
 import type { KitConfig } from './config.ts';
+import type { ConsumerDefinition, EventWriter } from './events/api.ts';
 import type { Clock } from './time.ts';
 
 /** What a service's routes, hooks and jobs are given: everything the kit set up for this instance. */
@@ -26,6 +27,8 @@ export interface ServiceContext<Config = Record<string, unknown>> {
   readonly clock: Clock;
   /** The registry as this instance last saw it (kept while the registry is away). */
   readonly registry: RegistryView;
+  /** Writes events to this service's outbox, inside the caller's transaction. */
+  readonly events: EventWriter;
 }
 
 /** Read access to the local registry cache. */
@@ -47,6 +50,8 @@ export interface ServiceDefinition<Config = Record<string, unknown>> {
   dependencies?: string[];
   /** Extra environment settings of this service, validated at start (TypeBox object of strings). */
   config?: TObject;
+  /** Event consumers; each gets every event of its types once per service, with an inbox. */
+  consumers?: ConsumerDefinition<ServiceContext<Config>>[];
   /** The HTTP routes: a Fastify plugin, encapsulated. */
   routes: (app: FastifyInstance, ctx: ServiceContext<Config>) => Promise<void> | void;
   /** Called after the app listens and before registration, e.g. to start background jobs. */

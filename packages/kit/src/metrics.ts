@@ -18,6 +18,14 @@ export interface KitMetrics {
   clientCircuitTransitions: Counter<'target' | 'state'>;
   clientInstances: Gauge<'target' | 'state'>;
   registryConnected: Gauge;
+  /** Outbox rows not yet on the bus (every instance reports it; read it as max by service). */
+  outboxPending: Gauge;
+  outboxPublished: Counter<'type'>;
+  outboxRelayFailures: Counter;
+  eventsConsumed: Counter<'consumer' | 'type' | 'outcome'>;
+  eventHandleDuration: Histogram<'consumer'>;
+  deadLettersWaiting: Gauge;
+  busConnected: Gauge<'transport'>;
 }
 
 /** Creates the metrics of one instance on its own registry, `service` on every series. */
@@ -104,6 +112,46 @@ export function createMetrics(service: string): KitMetrics {
     registryConnected: new Gauge({
       name: 'bazaar_registry_watch_connected',
       help: '1 while the registry watch stream is connected',
+      registers,
+    }),
+    outboxPending: new Gauge({
+      name: 'bazaar_outbox_pending',
+      help: 'Events in the outbox not yet published to the bus',
+      registers,
+    }),
+    outboxPublished: new Counter({
+      name: 'bazaar_outbox_published_total',
+      help: 'Events the outbox relay published to the bus, by event type',
+      labelNames: ['type'],
+      registers,
+    }),
+    outboxRelayFailures: new Counter({
+      name: 'bazaar_outbox_relay_failures_total',
+      help: 'Relay passes that failed (bus or database away); the rows stay and go later',
+      registers,
+    }),
+    eventsConsumed: new Counter({
+      name: 'bazaar_events_consumed_total',
+      help: 'Event deliveries to consumers, by consumer, type and outcome (processed, duplicate, failed, dead, skipped, redriven)',
+      labelNames: ['consumer', 'type', 'outcome'],
+      registers,
+    }),
+    eventHandleDuration: new Histogram({
+      name: 'bazaar_event_handle_duration_seconds',
+      help: 'Time to handle one delivered event (inbox, handler, commit), by consumer',
+      labelNames: ['consumer'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    deadLettersWaiting: new Gauge({
+      name: 'bazaar_dead_letters_waiting',
+      help: 'Events in the dead-letter store that were not redriven',
+      registers,
+    }),
+    busConnected: new Gauge({
+      name: 'bazaar_bus_connected',
+      help: '1 while the event bus is connected, by transport (pg-boss, jetstream)',
+      labelNames: ['transport'],
       registers,
     }),
   };

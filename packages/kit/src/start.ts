@@ -9,9 +9,10 @@ import { createIdentityApi } from './auth/identity-api.ts';
 import { ServiceTokens } from './auth/service-tokens.ts';
 import { ServiceClient } from './client/service-client.ts';
 import { ConfigError, type KitConfig, loadConfig } from './config.ts';
-import { migrate, readMigrations } from './db/migrate.ts';
+import { migrateService, readMigrations } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
 import type { ServiceContext, ServiceDefinition } from './definition.ts';
+import { type EventRuntime, startEventRuntime } from './events/runtime.ts';
 import { createLogger } from './log.ts';
 import { createMetrics, type KitMetrics } from './metrics.ts';
 import { Registration } from './registry/registration.ts';
@@ -121,12 +122,27 @@ export async function startService<Config>(
   if (db && definition.migrations) {
     const migrations = await readMigrations(definition.migrations);
     const seed = definition.seed;
-    await migrate(db, {
+    await migrateService(db, {
       service: definition.name,
       migrations,
       log,
       afterMigrate: seed ? (c) => seed(c, ctx) : undefined,
     });
+  }
+  let events: EventRuntime | undefined;
+  if (db) {
+    events = await startEventRuntime({
+      service: definition.name,
+      instanceId,
+      pool: db,
+      consumers: definition.consumers ?? [],
+      ctx,
+      config,
+      log,
+      metrics,
+    });
+  } else if (definition.consumers?.length) {
+    log.warn('consumers need a database (declare migrations): they are not started');
   }
   const dependencies = definition.dependencies ?? [];
   if (dependencies.length > 0 || auth) await watch.start();
@@ -188,6 +204,8 @@ export async function startService<Config>(
         log.warn('drain bound reached: closing remaining connections');
         app.server.closeAllConnections();
       }
+      // Events in hand finish and the relay's last pass ends while the pool is still open.
+      await events?.stop().catch((err: Error) => log.warn({ err: err.message }, 'event runtime stop failed'));
       await definition.onStop?.(ctx);
       tokens?.stop();
       auth?.stop();

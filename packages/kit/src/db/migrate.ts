@@ -40,20 +40,23 @@ export async function migrate(
     migrations: Migration[];
     log: Logger;
     afterMigrate?: (client: pg.PoolClient) => Promise<void>;
+    /** Where applied versions are recorded (the kit's own tables keep theirs apart). */
+    table?: 'schema_migrations' | 'kit_schema_migrations';
   },
 ): Promise<{ applied: string[] }> {
   const client = await pool.connect();
-  const lockKey = `bazaar:migrate:${options.service}`;
+  const table = options.table ?? 'schema_migrations';
+  const lockKey = `bazaar:migrate:${options.service}:${table}`;
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    await client.query(`CREATE TABLE IF NOT EXISTS ${table} (
       version integer PRIMARY KEY,
       name text NOT NULL,
       checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
     const { rows } = await client.query<{ version: number; checksum: string; name: string }>(
-      'SELECT version, name, checksum FROM schema_migrations',
+      `SELECT version, name, checksum FROM ${table}`,
     );
     const done = new Map(rows.map((r) => [r.version, r]));
     const applied: string[] = [];
@@ -68,7 +71,7 @@ export async function migrate(
       await client.query('BEGIN');
       try {
         await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+        await client.query(`INSERT INTO ${table} (version, name, checksum) VALUES ($1, $2, $3)`, [
           m.version,
           m.name,
           m.checksum,
@@ -87,4 +90,28 @@ export async function migrate(
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
     client.release();
   }
+}
+
+/** The kit's own tables (outbox, inbox, dead letters), applied before a service's migrations. */
+export function kitMigrations(): Promise<Migration[]> {
+  return readMigrations(new URL('../../migrations/', import.meta.url));
+}
+
+/** Applies the kit's tables, then `service`'s migrations, to `pool` (start-up and tests). */
+export async function migrateService(
+  pool: pg.Pool,
+  options: {
+    service: string;
+    migrations: Migration[];
+    log: Logger;
+    afterMigrate?: (client: pg.PoolClient) => Promise<void>;
+  },
+): Promise<void> {
+  await migrate(pool, {
+    service: options.service,
+    migrations: await kitMigrations(),
+    log: options.log,
+    table: 'kit_schema_migrations',
+  });
+  await migrate(pool, options);
 }

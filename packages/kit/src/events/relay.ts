@@ -1,0 +1,175 @@
+/**
+ * The outbox relay: moves a service's outbox rows to the bus in `seq` order and marks them sent.
+ * Every instance runs one, but a transaction-scoped advisory lock lets one relay at a time, so the
+ * order holds across replicas. A pass reads up to a batch of unsent rows, publishes them, marks
+ * them and commits; a publish that fails rolls back, the rows stay, and the relay tries again with
+ * backoff (they go when the bus returns, and the bus drops a copy it already has by event id).
+ * Rows sent more than the retention ago are deleted in batches so the table stays small.
+ * Order is `seq` order of the rows visible at each pass: two transactions that commit out of their
+ * `seq` order go in commit order. Events about one subject keep their order, because the changes
+ * they announce are serialized by the subject's row lock before the outbox row is written.
+ */
+import type { EventEnvelope } from '@bazaar/contracts';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { BusTransport } from '../bus/transport.ts';
+import type { KitMetrics } from '../metrics.ts';
+import { sleep } from '../time.ts';
+import { createWaker } from './waker.ts';
+
+/** Options of `startOutboxRelay`. */
+export interface OutboxRelayOptions {
+  pool: pg.Pool;
+  transport: Pick<BusTransport, 'publish'>;
+  log: Logger;
+  metrics: Pick<KitMetrics, 'outboxPending' | 'outboxPublished' | 'outboxRelayFailures'>;
+  /** Pause between passes when nothing woke the relay. */
+  pollMs?: number;
+  /** Most rows per pass (and per publish). */
+  batchSize?: number;
+  /** First pause after a failed pass; it doubles up to `backoffCapMs`. */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** A publish not done within this counts as failed (the rows go again; the bus drops copies). */
+  publishTimeoutMs?: number;
+  /** How long sent rows are kept (for inspection) before they are deleted. */
+  sentRetentionMs?: number;
+  /** How often sent rows past the retention are deleted. */
+  cleanupEveryMs?: number;
+}
+
+/** A running relay. */
+export interface OutboxRelay {
+  /** Runs a pass now (the outbox NOTIFY calls it); a relay backing off after a failure waits on. */
+  wake(): void;
+  /** Finishes the pass in hand and stops. */
+  stop(): Promise<void>;
+}
+
+/** The advisory lock that lets one instance of a service relay at a time (locks are per database). */
+const RELAY_LOCK = 'bazaar:outbox-relay';
+const CLEANUP_BATCH = 1_000;
+
+/** Starts the relay loop of one instance. */
+export function startOutboxRelay({
+  pool,
+  transport,
+  log,
+  metrics,
+  pollMs = 1_000,
+  batchSize = 200,
+  backoffBaseMs = 100,
+  backoffCapMs = 5_000,
+  publishTimeoutMs = 10_000,
+  sentRetentionMs = 3_600_000,
+  cleanupEveryMs = 60_000,
+}: OutboxRelayOptions): OutboxRelay {
+  const stopSignal = new AbortController();
+  const waker = createWaker(stopSignal.signal);
+
+  async function pass(): Promise<{ full: boolean; locked: boolean }> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows: lock } = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked',
+        [RELAY_LOCK],
+      );
+      if (!lock[0]?.locked) {
+        await client.query('ROLLBACK');
+        return { full: false, locked: false };
+      }
+      const { rows } = await client.query<{ seq: string; envelope: EventEnvelope }>(
+        'SELECT seq, envelope FROM kit_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1',
+        [batchSize],
+      );
+      if (rows.length > 0) {
+        const envelopes = rows.map((r) => r.envelope);
+        await withTimeout(transport.publish(envelopes), publishTimeoutMs, 'publish to the bus timed out');
+        await client.query('UPDATE kit_outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])', [
+          rows.map((r) => r.seq),
+        ]);
+      }
+      await client.query('COMMIT');
+      for (const row of rows) metrics.outboxPublished.inc({ type: row.envelope.type });
+      return { full: rows.length === batchSize, locked: true };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async function cleanup(): Promise<void> {
+    for (;;) {
+      const { rowCount } = await pool.query(
+        `DELETE FROM kit_outbox WHERE seq IN (
+           SELECT seq FROM kit_outbox
+           WHERE sent_at IS NOT NULL AND sent_at < now() - $1 * interval '1 millisecond'
+           ORDER BY seq LIMIT $2)`,
+        [sentRetentionMs, CLEANUP_BATCH],
+      );
+      if ((rowCount ?? 0) < CLEANUP_BATCH) return;
+    }
+  }
+
+  async function countPending(): Promise<void> {
+    const { rows } = await pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM kit_outbox WHERE sent_at IS NULL',
+    );
+    metrics.outboxPending.set(rows[0]?.n ?? 0);
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0;
+    let lastCleanup = 0;
+    while (!stopSignal.signal.aborted) {
+      waker.reset();
+      let delay = pollMs;
+      try {
+        const { full, locked } = await pass();
+        if (failures > 0) log.info({ failures }, 'outbox relay recovered; sending what waited');
+        failures = 0;
+        if (full) delay = 0;
+        if (locked && Date.now() - lastCleanup >= cleanupEveryMs) {
+          lastCleanup = Date.now();
+          await cleanup();
+        }
+      } catch (err) {
+        failures++;
+        metrics.outboxRelayFailures.inc();
+        if (failures === 1) {
+          log.warn({ err: (err as Error).message }, 'outbox relay failed; events wait in the outbox');
+        }
+        delay = Math.min(backoffCapMs, backoffBaseMs * 2 ** (failures - 1));
+      }
+      await countPending().catch(() => undefined);
+      if (delay > 0) await waker.pause(delay, { ignoreWake: failures > 0 });
+    }
+  }
+
+  const running = run();
+  return {
+    wake: waker.wake,
+    async stop() {
+      stopSignal.abort();
+      await running;
+    },
+  };
+}
+
+/** `promise`, or a rejection after `ms`. */
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  const bound = new AbortController();
+  try {
+    return await Promise.race([
+      promise,
+      sleep(ms, bound.signal).then(() => {
+        throw new Error(message);
+      }),
+    ]);
+  } finally {
+    bound.abort();
+  }
+}
