@@ -4,6 +4,7 @@ import { createServer, STATUS_CODES } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { Headers as H, PROBLEM_CONTENT_TYPE } from '@bazaar/contracts';
+import { AjvCompiler } from '@fastify/ajv-compiler';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import type pg from 'pg';
@@ -19,6 +20,7 @@ import { type RequestContext, runWithContext } from './context.ts';
 import { databaseReachable } from './db/pool.ts';
 import { authEnabled, type RegistryView, type ServiceContext, type ServiceDefinition } from './definition.ts';
 import { AppError, problem } from './errors.ts';
+import { outboxWriter } from './events/api.ts';
 import { createMetrics, type KitMetrics, statusClass } from './metrics.ts';
 import { installProblemHandlers, sendProblem } from './problem-handler.ts';
 import { type Clock, systemClock } from './time.ts';
@@ -91,6 +93,7 @@ export async function buildApp<Config>(
     metrics: metrics.registry,
     clock,
     registry: deps.registry ?? { services: () => [], connected: false },
+    events: outboxWriter(definition.name),
   };
 
   const auth = authEnabled(definition)
@@ -100,6 +103,7 @@ export async function buildApp<Config>(
         clock,
         metrics: metrics.registry,
         log,
+        jwksRefreshMs: config.BAZAAR_JWKS_REFRESH_MS,
       })
     : undefined;
   const tls = readTls(config);
@@ -130,6 +134,9 @@ export async function buildApp<Config>(
     ajv: {
       customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true },
     },
+    // Query strings, params and headers arrive as text and are coerced to their schema's types; a
+    // JSON body is not: `"quantity": null` or `"2"` is refused, never read as 0 or 2.
+    schemaController: { compilersFactory: { buildValidator: bodiesWithoutCoercion as never } },
   }) as unknown as FastifyInstance;
   app.decorateRequest('bazaar', null as unknown as RequestContext);
   installProblemHandlers(app);
@@ -244,6 +251,24 @@ export async function buildApp<Config>(
   await app.ready();
   return { app, ctx, chaos, auth };
 }
+
+/** The shape of Fastify's validator factory, loosely: only what the wrapper below touches. */
+type ValidatorFactory = (
+  externalSchemas: unknown,
+  options: { customOptions?: Record<string, unknown> },
+) => (route: { httpPart?: string }) => unknown;
+
+const ajvCompilers = AjvCompiler() as unknown as ValidatorFactory;
+
+/** Fastify's validator compiler, with type coercion turned off for request bodies. */
+const bodiesWithoutCoercion: ValidatorFactory = (externalSchemas, options) => {
+  const coercing = ajvCompilers(externalSchemas, options);
+  const strict = ajvCompilers(externalSchemas, {
+    ...options,
+    customOptions: { ...options.customOptions, coerceTypes: false },
+  });
+  return (route) => (route.httpPart === 'body' ? strict(route) : coercing(route));
+};
 
 /** Where a service's verifier reads keys and revocations: its own settings, else identity. */
 function authSources<Config>(

@@ -25,9 +25,26 @@ export const KitConfigSchema = Type.Object({
   BAZAAR_CURRENCY: Type.String({ pattern: '^[A-Z]{3}$', default: 'USD' }),
   /** Identity's address, used when the registry knows no identity instance (tests, bootstrapping). */
   BAZAAR_IDENTITY_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /**
+   * Verifiers fetch identity's JWKS at least this often; identity publishes a new key two periods
+   * and 30 s before it signs. Keep it the same on every service (60 s; short only in tests).
+   */
+  BAZAAR_JWKS_REFRESH_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 60_000 }),
   /** HTTPS: paths of a PEM certificate (chain) and its private key; both or neither. */
   BAZAAR_TLS_CERT: Type.Optional(Type.String({ minLength: 1 })),
   BAZAAR_TLS_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  /** The pg-boss bus: a PostgreSQL database shared by the services (the embedded cluster's `bus`). */
+  BAZAAR_BUS_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  /** NATS server(s), comma-separated; when set, events travel on JetStream instead of pg-boss. */
+  BAZAAR_NATS_URL: Type.Optional(Type.String({ minLength: 1 })),
+  /** The JetStream stream of the events; subjects are `<stream lower-case>.<event type>`. */
+  BAZAAR_NATS_STREAM: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'BAZAAR' }),
+  /** Deliveries of an event to a consumer before it goes to the dead-letter store. */
+  BAZAAR_EVENT_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
+  /** A delivery not acknowledged within this is delivered again (its consumer died mid-event). */
+  BAZAAR_EVENT_ACK_TIMEOUT_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 30_000 }),
+  /** How often the outbox relay looks for unsent events when no notification woke it. */
+  BAZAAR_OUTBOX_POLL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1_000 }),
 });
 
 /** The kit's validated settings. */

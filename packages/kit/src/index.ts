@@ -35,6 +35,17 @@ export {
   type TokenVerifierOptions,
   type VerifyOutcome,
 } from './auth/token-verifier.ts';
+export { durableName, type JetStreamTransportOptions, jetStreamTransport } from './bus/jetstream.ts';
+export { type PgBossTransportOptions, pgBossTransport } from './bus/pg-boss.ts';
+export { selectTransport } from './bus/select.ts';
+export type {
+  BusSubscription,
+  BusTransport,
+  Delivery,
+  DeliveryOutcome,
+  TransportEvents,
+  TransportKind,
+} from './bus/transport.ts';
 export type { ChaosState } from './chaos.ts';
 export { Deadline } from './client/deadline.ts';
 export { DeadlineExceededError, ServiceUnavailableError, UpstreamError } from './client/errors.ts';
@@ -46,7 +57,7 @@ export {
 } from './client/service-client.ts';
 export { ConfigError, type KitConfig, KitConfigSchema, loadConfig, readEnv } from './config.ts';
 export { currentContext, type RequestContext, runWithContext } from './context.ts';
-export { migrate, readMigrations } from './db/migrate.ts';
+export { kitMigrations, migrate, migrateService, readMigrations } from './db/migrate.ts';
 export { createPool, databaseReachable } from './db/pool.ts';
 export {
   type AuthSettings,
@@ -57,11 +68,38 @@ export {
   type ServiceDefinition,
 } from './definition.ts';
 export { AppError, problem } from './errors.ts';
+export {
+  type ConsumerDefinition,
+  type EventWriter,
+  OUTBOX_CHANNEL,
+  outboxWriter,
+  type Queryable,
+  withTransaction,
+} from './events/api.ts';
+export {
+  type ConsumerRunnerOptions,
+  consumerGroup,
+  consumerSubscription,
+  handleOnce,
+  type InboxOutcome,
+} from './events/consumers.ts';
+export {
+  DEAD_LETTER_CHANNEL,
+  type DeadLetter,
+  listDeadLetters,
+  type Redriver,
+  type RedriverOptions,
+  requestRedrive,
+  startRedriver,
+} from './events/dead-letters.ts';
+export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './events/relay.ts';
+export { type EventRuntime, type EventRuntimeOptions, startEventRuntime } from './events/runtime.ts';
 export { createLogger } from './log.ts';
 export { createMetrics, type KitMetrics, statusClass } from './metrics.ts';
 export { sendProblem, toAppError } from './problem-handler.ts';
 export { Registration } from './registry/registration.ts';
 export { type InstanceSource, RegistryWatch } from './registry/watch.ts';
 export { type RunningService, startService } from './start.ts';
+export { crashPoint } from './test-hooks.ts';
 export { type Clock, ManualClock, sleep, systemClock } from './time.ts';
 export { continueTrace, type TraceContext, traceparent } from './trace.ts';

@@ -186,3 +186,35 @@ test('readiness is 503 while the instance is not registered or is draining', asy
     await other.close();
   }
 });
+
+test('a JSON body is not coerced to its schema’s types; a query string is', async () => {
+  const strict = defineService({
+    name: 'strict',
+    routes: (app) => {
+      app.put(
+        '/api/lines',
+        { schema: { body: Type.Object({ quantity: Type.Integer({ minimum: 0 }) }) } },
+        async (request) => request.body,
+      );
+      app.get(
+        '/api/lines',
+        { schema: { querystring: Type.Object({ limit: Type.Integer({ minimum: 1 }) }) } },
+        async (request) => request.query,
+      );
+    },
+  });
+  const { app } = await buildApp(strict, { env: {} });
+  try {
+    for (const quantity of [null, '2', true, '']) {
+      const res = await app.inject({ method: 'PUT', url: '/api/lines', payload: { quantity } });
+      assert.equal(res.statusCode, 400, `quantity ${JSON.stringify(quantity)}`);
+      assert.equal(res.json<{ code: string }>().code, 'VALIDATION_FAILED');
+    }
+    const ok = await app.inject({ method: 'PUT', url: '/api/lines', payload: { quantity: 2 } });
+    assert.deepEqual(ok.json(), { quantity: 2 });
+    const query = await app.inject({ method: 'GET', url: '/api/lines?limit=5' });
+    assert.deepEqual(query.json(), { limit: 5 });
+  } finally {
+    await app.close();
+  }
+});

@@ -19,7 +19,7 @@ import {
   serviceClaims,
   sign,
   startFakeIdentity,
-} from './support/fake-identity.ts';
+} from '../src/testing/fake-identity.ts';
 
 const CREDENTIAL = 'probe-credential-0123456789';
 

@@ -7,7 +7,6 @@ import { LruCache } from '../src/auth/lru-cache.ts';
 import { type RejectReason, TokenRejected } from '../src/auth/principal.ts';
 import { RevocationList } from '../src/auth/revocation-list.ts';
 import { TokenVerifier, type VerifyOutcome } from '../src/auth/token-verifier.ts';
-import { ManualClock } from '../src/time.ts';
 import {
   accessClaims,
   type FakeIdentity,
@@ -16,7 +15,8 @@ import {
   serviceClaims,
   sign,
   startFakeIdentity,
-} from './support/fake-identity.ts';
+} from '../src/testing/fake-identity.ts';
+import { ManualClock } from '../src/time.ts';
 
 let identity: FakeIdentity;
 let keyA: FakeKey;
@@ -203,6 +203,17 @@ describe('the key set', () => {
     await eventually(() => !keys.has('key-a'), 'the refresh drops key-a');
     await refused(tokenA, 'unknown-key');
     await verifier.accessToken(tokenB);
+  });
+
+  test('a cached token whose key has left and which has also expired is refused for its key', async () => {
+    const token = await sign(keyA, accessClaims(now(), { exp: now() + 30 }));
+    await verifier.accessToken(token);
+    identity.keys = [keyB];
+    clock.advance(60_000);
+    await verifier.accessToken(await sign(keyB, accessClaims(now()))); // starts the refresh
+    await eventually(() => !keys.has('key-a'), 'the refresh drops key-a');
+    // Both reasons hold; the key's is the one that says why it can never be accepted again.
+    await refused(token, 'unknown-key');
   });
 
   test('only Ed25519 signing keys are taken from the JWKS', async () => {

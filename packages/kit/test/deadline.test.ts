@@ -66,11 +66,11 @@ test('the attempt timeout of a read is at most one second and never beyond the d
   assert.equal(slowRead, 2_000);
 });
 
-test('a write attempt gets its share of the deadline without the read cap, and all of it when it is the last', () => {
+test('a write attempt gets all that remains of the deadline, whatever attempts are left', () => {
   const clock = new ManualClock();
   const deadline = Deadline.after(6_000, clock);
-  assert.equal(deadline.attemptTimeout({ attemptsLeft: 3, readOnly: false }), 2_000);
-  assert.equal(deadline.attemptTimeout({ attemptsLeft: 2, readOnly: false }), 3_000);
+  assert.equal(deadline.attemptTimeout({ attemptsLeft: 3, readOnly: false }), 6_000);
+  assert.equal(deadline.attemptTimeout({ attemptsLeft: 2, readOnly: false }), 6_000);
   assert.equal(deadline.attemptTimeout({ attemptsLeft: 1, readOnly: false }), 6_000);
   assert.equal(deadline.attemptTimeout({ attemptsLeft: 0, readOnly: false }), 6_000);
 });

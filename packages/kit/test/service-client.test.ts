@@ -131,6 +131,12 @@ test('a POST without an idempotency key is never retried; with one it is', async
   await keyed.body.dump();
   assert.equal(keyed.status, 200);
   assert.equal(a.hits(), 3);
+
+  failFirst = true;
+  const lookup = await c.request({ method: 'POST', path: '/lookup', body: { ids: [] }, readOnly: true });
+  await lookup.body.dump();
+  assert.equal(lookup.status, 200, 'a read-only POST is retried without a key');
+  assert.equal(a.hits(), 5);
 });
 
 test('when every instance fails, circuits open and calls fail fast with 503 and Retry-After', async () => {

@@ -7,8 +7,8 @@ import { Agent } from 'undici';
 import { createIdentityApi } from '../src/auth/identity-api.ts';
 import { ServiceTokens } from '../src/auth/service-tokens.ts';
 import { createMetrics, ManualClock, ServiceClient } from '../src/index.ts';
+import { newKey, startFakeIdentity } from '../src/testing/fake-identity.ts';
 import { StaticInstances } from '../src/testing/index.ts';
-import { newKey, startFakeIdentity } from './support/fake-identity.ts';
 
 /** An exchange that counts calls and answers `{token: 't<n>-<audience>', expiresIn}`, or fails. */
 function fakeExchange(expiresIn = 300) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AdminUserPage, AdminUserPatch, RegisterRequest, Role } from '@bazaar/contracts';
+import { decodeCursor, encodeCursor, InvalidCursorError, type Position } from '@bazaar/contracts';
 import type { Clock } from '@bazaar/kit';
 import type pg from 'pg';
 import {
@@ -9,7 +10,6 @@ import {
   normalizeName,
   passwordProblem,
 } from './domain/account-rules.ts';
-import { decodeCursor, encodeCursor, InvalidCursorError, type Position } from './domain/cursor.ts';
 import { REVOCATION_RETENTION_MS, revocationNotBefore } from './domain/revocations.ts';
 import { identityError, invalidFields } from './errors.ts';
 import type { PasswordHasher } from './password-hasher.ts';

@@ -1,9 +1,10 @@
+import { ACCESS_TOKEN_TTL_SECONDS } from '@bazaar/contracts';
 import { CredentialCheck, defineService, type ServiceDefinition } from '@bazaar/kit';
 import { type Static, Type } from 'typebox';
 import { Accounts } from './accounts.ts';
 import { identityAuth } from './auth.ts';
 import { createBootstrapUsers } from './bootstrap-users.ts';
-import { keyPolicy } from './domain/keys.ts';
+import { keyPolicy, tokenLifetimes } from './domain/keys.ts';
 import { startHousekeeping } from './housekeeping.ts';
 import { PasswordHasher } from './password-hasher.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -27,8 +28,20 @@ const IdentityConfig = Type.Object({
   BAZAAR_DEMO_MERCHANT_ID: Type.Optional(
     Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' }),
   ),
-  /** How long a signing key signs before its successor takes over. */
-  BAZAAR_KEY_ROTATION_HOURS: Type.Number({ minimum: 0.05, maximum: 8760, default: 24 }),
+  /**
+   * How long a signing key signs before its successor takes over; it must exceed the publish lead
+   * (2 × `BAZAAR_JWKS_REFRESH_MS` + 30 s), which start-up checks.
+   */
+  BAZAAR_KEY_ROTATION_HOURS: Type.Number({ minimum: 0.01, maximum: 8760, default: 24 }),
+  /**
+   * How long an access token lives (the contracts' 600 s by default; short only in tests). Service
+   * tokens live 300 s or this, whichever is shorter; a retired key stays published this long + 60 s.
+   */
+  BAZAAR_ACCESS_TOKEN_TTL_SECONDS: Type.Integer({
+    minimum: 30,
+    maximum: 86_400,
+    default: ACCESS_TOKEN_TTL_SECONDS,
+  }),
 });
 type IdentityConfig = Static<typeof IdentityConfig>;
 
@@ -58,23 +71,24 @@ export function identityService(): ServiceDefinition<IdentityConfig> {
       });
     },
     routes: (app, ctx) => {
-      const { db, clock, log } = ctx;
-      keys = new KeyRing({
-        db,
-        secret: ctx.config.BAZAAR_SIGNING_KEY_SECRET,
-        policy: keyPolicy(ctx.config.BAZAAR_KEY_ROTATION_HOURS),
-        clock,
-        log,
+      const { db, clock, log, config } = ctx;
+      // One source for every timing: tokens live `lifetimes`, verifiers refresh the JWKS every
+      // BAZAAR_JWKS_REFRESH_MS (the kit reads the same setting), and the key schedule follows both.
+      const lifetimes = tokenLifetimes(config.BAZAAR_ACCESS_TOKEN_TTL_SECONDS);
+      const policy = keyPolicy(config.BAZAAR_KEY_ROTATION_HOURS, {
+        jwksRefreshMs: config.BAZAAR_JWKS_REFRESH_MS,
+        lifetimes,
       });
-      const credentials = CredentialCheck.fromJson(ctx.config.BAZAAR_SERVICE_CREDENTIALS);
-      const issuer = new TokenIssuer({ keys, clock });
+      keys = new KeyRing({ db, secret: config.BAZAAR_SIGNING_KEY_SECRET, policy, clock, log });
+      const credentials = CredentialCheck.fromJson(config.BAZAAR_SERVICE_CREDENTIALS);
+      const issuer = new TokenIssuer({ keys, clock, lifetimes });
       const verifier = new TokenVerifier({ keys, clock });
       const sessions = new Sessions({ db, hasher, issuer, clock, log });
       const accounts = new Accounts({ db, hasher, sessions, clock });
       const auth = identityAuth({ verifier, db, credentials });
       authRoutes(app, { accounts, sessions, auth });
       adminRoutes(app, { accounts, auth });
-      jwksRoutes(app, { keys });
+      jwksRoutes(app, { keys, maxAgeSeconds: Math.ceil(config.BAZAAR_JWKS_REFRESH_MS / 1000) });
       internalRoutes(app, { db, issuer, auth, credentials, clock, accounts });
     },
     async onStart(ctx) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ACCESS_TOKEN_TTL_SECONDS, type Role, type TokenPair } from '@bazaar/contracts';
+import type { Role, TokenPair } from '@bazaar/contracts';
 import type { Clock } from '@bazaar/kit';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -190,7 +190,7 @@ export class Sessions {
       accessToken: await this.#issuer.accessToken(user, sid),
       refreshToken,
       tokenType: 'Bearer',
-      expiresIn: ACCESS_TOKEN_TTL_SECONDS,
+      expiresIn: this.#issuer.lifetimes.access,
     };
   }
 }

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ManualClock } from '@bazaar/kit';
-import { type KeyTimes, keyPolicy, planKeys } from '../src/domain/keys.ts';
+import { type KeyPolicy, type KeyTimes, keyPolicy, planKeys, tokenLifetimes } from '../src/domain/keys.ts';
 
 const HOUR = 3_600_000;
-const policy = keyPolicy(24);
+const standard = keyPolicy(24);
+const policy = standard;
 
 /** Applies plans as the key ring would, every `stepMs`, keeping a log of when each key was published and signed. */
-function simulate(clock: ManualClock, untilMs: number, stepMs: number) {
+function simulate(clock: ManualClock, untilMs: number, stepMs: number, policy: KeyPolicy = standard) {
   const keys: KeyTimes[] = [];
   const published = new Map<string, { first: number; last: number }>();
   const signed = new Map<string, { first: number; last: number }>();
@@ -103,5 +104,36 @@ describe('key schedule', () => {
   test('the rotation period is configurable, but never shorter than the publish lead', () => {
     assert.equal(keyPolicy(1).rotationMs, HOUR);
     assert.throws(() => keyPolicy(0.01), /publish lead/);
+    assert.throws(() => keyPolicy(0.01, { jwksRefreshMs: 10_000 }), /publish lead/, '36 s ≤ 50 s lead');
+    assert.equal(keyPolicy(0.02, { jwksRefreshMs: 10_000 }).rotationMs, 72_000);
+  });
+
+  test('by default the lead is 150 s and a retired key stays 660 s (10 min tokens + 60 s)', () => {
+    assert.deepEqual(standard, { rotationMs: 24 * HOUR, publishLeadMs: 150_000, retentionMs: 660_000 });
+    assert.deepEqual(tokenLifetimes(), { access: 600, service: 300 });
+  });
+
+  test('short token lifetimes and JWKS refresh shorten the lead and the retention, covering both token kinds', () => {
+    assert.deepEqual(tokenLifetimes(60), { access: 60, service: 60 });
+    assert.deepEqual(tokenLifetimes(1200), { access: 1200, service: 300 });
+    const short = keyPolicy(0.025, { jwksRefreshMs: 10_000, lifetimes: tokenLifetimes(60) });
+    assert.deepEqual(short, { rotationMs: 90_000, publishLeadMs: 50_000, retentionMs: 120_000 });
+    const odd = keyPolicy(1, { lifetimes: { access: 60, service: 300 } });
+    assert.equal(odd.retentionMs, 360_000, 'the longer-lived kind decides');
+  });
+
+  test('with short settings every key is published a lead ahead and stays until its last 60 s token expired', () => {
+    const short = keyPolicy(0.025, { jwksRefreshMs: 10_000, lifetimes: tokenLifetimes(60) });
+    const { published, signed, keys } = simulate(new ManualClock(), 20 * 60_000, 1_000, short);
+    assert.ok(signed.size >= 10, `${signed.size} keys signed in 20 minutes`);
+    const end = Math.max(...[...published.values()].map((p) => p.last));
+    for (const [kid, span] of signed) {
+      const shown = published.get(kid)!;
+      if (kid !== 'k1') assert.ok(span.first - shown.first >= 50_000, `${kid} published a lead ahead`);
+      if (shown.last === end) continue; // still published when the simulation stops
+      assert.ok(shown.last - span.last >= 60_000, `${kid} outlives its last token`);
+      assert.ok(shown.last - span.last <= 60_000 + 61_000, `${kid} is then dropped`);
+    }
+    assert.ok(keys.length <= 3, `old keys are removed (${keys.map((k) => k.kid).join(', ')} kept)`);
   });
 });

@@ -168,3 +168,57 @@ describe('service tokens', () => {
     );
   });
 });
+
+describe('configured token lifetimes', () => {
+  test('BAZAAR_ACCESS_TOKEN_TTL_SECONDS shortens access tokens and caps service tokens; the JWKS max-age follows the refresh', async () => {
+    const short = await identityDatabase();
+    const { app: shortApp } = await identityApp(short.pool, {
+      env: { BAZAAR_ACCESS_TOKEN_TTL_SECONDS: '60', BAZAAR_JWKS_REFRESH_MS: '10000' },
+    });
+    try {
+      const api = client(shortApp);
+      await api.register('short@example.com');
+      const login = await api.login('short@example.com');
+      assert.equal(login.expiresIn, 60);
+      const claims = JSON.parse(Buffer.from(login.accessToken.split('.')[1]!, 'base64url').toString());
+      assert.equal(claims.exp - claims.iat, 60);
+      const refreshed = (await api.refresh(login.refreshToken)).json<TokenPair>();
+      assert.equal(refreshed.expiresIn, 60);
+
+      const res = await shortApp.inject({
+        method: 'POST',
+        url: '/internal/service-tokens',
+        headers: { authorization: `Bearer ${CREDENTIALS.catalog}` },
+        payload: { audience: 'payments' },
+      });
+      const answer = res.json<{ token: string; expiresIn: number }>();
+      assert.equal(answer.expiresIn, 60, 'a service token never outlives an access token');
+      const service = JSON.parse(Buffer.from(answer.token.split('.')[1]!, 'base64url').toString());
+      assert.equal(service.exp - service.iat, 60);
+
+      const keys = await shortApp.inject({ method: 'GET', url: '/.well-known/jwks.json' });
+      assert.equal(keys.headers['cache-control'], 'public, max-age=10');
+    } finally {
+      await shortApp.close();
+      await short.drop();
+    }
+  });
+
+  test('a rotation period not longer than the publish lead of the configured refresh stops the start', async () => {
+    const other = await identityDatabase();
+    try {
+      await assert.rejects(
+        identityApp(other.pool, {
+          env: { BAZAAR_JWKS_REFRESH_MS: '60000', BAZAAR_KEY_ROTATION_HOURS: '0.02' },
+        }),
+        /publish lead/,
+      );
+      await assert.rejects(
+        identityApp(other.pool, { env: { BAZAAR_ACCESS_TOKEN_TTL_SECONDS: '29' } }),
+        /BAZAAR_ACCESS_TOKEN_TTL_SECONDS/,
+      );
+    } finally {
+      await other.drop();
+    }
+  });
+});

@@ -106,13 +106,14 @@ export class TokenVerifier {
 
   #stillGood(token: string, entry: Verified, kind: TokenKind): AccessTokenClaims | ServiceTokenClaims {
     if (entry.kind !== kind) throw new TokenRejected('type', `a ${entry.kind} token used as ${kind}`);
-    if (this.#clock.now() >= entry.goodUntil) {
-      this.#cache.delete(token);
-      throw new TokenRejected('expired');
-    }
+    // The key first, as a full verification does: a token gets the same reason cached or not.
     if (!this.#keys.has(entry.kid)) {
       this.#cache.delete(token);
       throw new TokenRejected('unknown-key', 'its key left the JWKS');
+    }
+    if (this.#clock.now() >= entry.goodUntil) {
+      this.#cache.delete(token);
+      throw new TokenRejected('expired');
     }
     this.#checkRevoked(entry.claims);
     return entry.claims;

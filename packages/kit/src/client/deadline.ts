@@ -74,14 +74,18 @@ export class Deadline {
    *   too small to be answered in would only waste the attempt.
    * - Reads are further capped at `maxReadAttemptMs` (1 s): a read that is not answered within it
    *   is better retried on another instance, and reads are always safe to retry.
-   * - Writes get no cap: they are retried only when keyed, and a write cut short may still
-   *   commit, so it is given its full share. An unkeyed write has one attempt, hence the whole.
+   * - Writes get all that remains: a write cut short may still commit, and a keyed write retried
+   *   while its first attempt works would only be answered "in progress". They are retried when
+   *   they failed to arrive (refused, reset, an instance's 503), not when they were slow.
    *
    * The result never exceeds what remains, and is a whole number of milliseconds.
    */
   attemptTimeout({ attemptsLeft, readOnly, maxReadAttemptMs = 1_000 }: AttemptTimeoutOptions): number {
     const remaining = this.remaining();
+    // A write gets all that remains: a keyed write retried while its first attempt still works
+    // would only be answered "in progress". Writes are retried when they failed to arrive.
+    if (!readOnly) return Math.floor(remaining);
     const share = Math.max(remaining / Math.max(1, attemptsLeft), Math.min(remaining, MIN_ATTEMPT_MS));
-    return Math.floor(readOnly ? Math.min(maxReadAttemptMs, share) : share);
+    return Math.floor(Math.min(maxReadAttemptMs, share));
   }
 }

@@ -34,6 +34,11 @@ export interface CallOptions {
   body?: unknown;
   /** Makes a non-idempotent request retryable; sent as `Idempotency-Key`. */
   idempotencyKey?: string;
+  /**
+   * The request only reads, though its method is not GET (a lookup that needs a body): it is
+   * retried and timed like a read, and no idempotency key is needed.
+   */
+  readOnly?: boolean;
   /** Defaults to the deadline of the request being handled, else the kit's default. */
   deadline?: Deadline;
   /** Cap of one attempt of a read (QUALITY: 1 s). */
@@ -171,7 +176,7 @@ export class ServiceClient {
     const context = currentContext();
     const deadline =
       options.deadline ?? context?.deadline ?? Deadline.after(this.#defaultDeadlineMs, this.#clock);
-    const readOnly = IDEMPOTENT.has(method);
+    const readOnly = options.readOnly === true || IDEMPOTENT.has(method);
     const body = encodeBody(options.body);
     const streamed = isStream(body);
     const retryable = (readOnly || options.idempotencyKey !== undefined) && !streamed;

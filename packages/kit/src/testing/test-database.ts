@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import pino from 'pino';
+import { migrateService, readMigrations } from '../db/migrate.ts';
 
 /** A database made for one test file, dropped at the end. */
 export interface TestDatabase {
@@ -39,4 +41,34 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
       }
     },
   };
+}
+
+/** A test database with the kit's tables and a service's migrations applied, and a pool on it. */
+export interface ServiceTestDatabase extends TestDatabase {
+  pool: pg.Pool;
+}
+
+/**
+ * `createTestDatabase(prefix)`, then the kit's tables and the migrations in `folder` (no seed), and a
+ * small pool; `drop()` closes the pool and drops the database.
+ */
+export async function createServiceDatabase(prefix: string, folder: URL): Promise<ServiceTestDatabase> {
+  const database = await createTestDatabase(prefix);
+  const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+  pool.on('error', () => {});
+  const drop = async () => {
+    await pool.end().catch(() => undefined);
+    await database.drop();
+  };
+  try {
+    await migrateService(pool, {
+      service: prefix,
+      migrations: await readMigrations(folder),
+      log: pino({ level: 'silent' }),
+    });
+  } catch (err) {
+    await drop();
+    throw err;
+  }
+  return { ...database, pool, drop };
 }

@@ -1,11 +1,22 @@
 import { ACCESS_TOKEN_TTL_SECONDS, SERVICE_TOKEN_TTL_SECONDS } from '@bazaar/contracts';
 
-/** Verifiers refresh the JWKS at least this often (QUALITY.md "signing keys"). */
+/** Verifiers refresh the JWKS at least this often by default (QUALITY.md "signing keys"; `BAZAAR_JWKS_REFRESH_MS`). */
 export const JWKS_REFRESH_MS = 60_000;
-/** A new key is published this long before it signs: two verifier refresh periods and a margin. */
-export const KEY_PUBLISH_LEAD_MS = 2 * JWKS_REFRESH_MS + 30_000;
-/** A retired key stays published until the last token it signed has expired, plus a margin. */
-export const KEY_RETENTION_MS = Math.max(ACCESS_TOKEN_TTL_SECONDS, SERVICE_TOKEN_TTL_SECONDS) * 1000 + 60_000;
+
+/** How long the tokens identity signs live, in seconds. */
+export interface TokenLifetimes {
+  access: number;
+  service: number;
+}
+
+/**
+ * The lifetimes for an access-token lifetime of `accessSeconds` (`BAZAAR_ACCESS_TOKEN_TTL_SECONDS`):
+ * a service token lives as agreed in the contracts, but never longer than an access token, so a
+ * short setting (tests) shortens how long a retired key must stay published for both kinds.
+ */
+export function tokenLifetimes(accessSeconds: number = ACCESS_TOKEN_TTL_SECONDS): TokenLifetimes {
+  return { access: accessSeconds, service: Math.min(SERVICE_TOKEN_TTL_SECONDS, accessSeconds) };
+}
 
 /** When a signing key was made, starts signing and stops signing (all in epoch milliseconds). */
 export interface KeyTimes {
@@ -20,19 +31,31 @@ export interface KeyTimes {
 export interface KeyPolicy {
   /** How long a key signs before its successor takes over. */
   rotationMs: number;
+  /** A new key is published this long before it signs: two verifier refresh periods and a margin. */
   publishLeadMs: number;
+  /** A retired key stays published until the last token it signed has expired, plus a margin. */
   retentionMs: number;
 }
 
-/** The standard policy with a rotation period in hours (`BAZAAR_KEY_ROTATION_HOURS`). */
-export function keyPolicy(rotationHours: number): KeyPolicy {
+/**
+ * The standard policy with a rotation period in hours (`BAZAAR_KEY_ROTATION_HOURS`), for verifiers
+ * that refresh the JWKS every `jwksRefreshMs` and tokens that live `lifetimes`. The defaults are the
+ * production values: 150 s lead, 660 s retention.
+ */
+export function keyPolicy(
+  rotationHours: number,
+  options: { jwksRefreshMs?: number; lifetimes?: TokenLifetimes } = {},
+): KeyPolicy {
+  const publishLeadMs = 2 * (options.jwksRefreshMs ?? JWKS_REFRESH_MS) + 30_000;
+  const { access, service } = options.lifetimes ?? tokenLifetimes();
+  const retentionMs = Math.max(access, service) * 1000 + 60_000;
   const rotationMs = Math.round(rotationHours * 3_600_000);
-  if (rotationMs <= KEY_PUBLISH_LEAD_MS) {
+  if (rotationMs <= publishLeadMs) {
     throw new Error(
-      `a key rotation period must be longer than the ${KEY_PUBLISH_LEAD_MS / 1000} s publish lead`,
+      `a key rotation period (${rotationMs / 1000} s) must be longer than the ${publishLeadMs / 1000} s publish lead (2 × BAZAAR_JWKS_REFRESH_MS + 30 s)`,
     );
   }
-  return { rotationMs, publishLeadMs: KEY_PUBLISH_LEAD_MS, retentionMs: KEY_RETENTION_MS };
+  return { rotationMs, publishLeadMs, retentionMs };
 }
 
 /** What to do with the keys at one moment: which key signs, which are published, what to change. */

@@ -1,10 +1,4 @@
-import {
-  Revocations,
-  SERVICE_TOKEN_TTL_SECONDS,
-  ServiceTokenAnswer,
-  ServiceTokenRequest,
-  USER_AUDIENCE,
-} from '@bazaar/contracts';
+import { Revocations, ServiceTokenAnswer, ServiceTokenRequest, USER_AUDIENCE } from '@bazaar/contracts';
 import { AppError, type Clock, type CredentialCheck } from '@bazaar/kit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
@@ -45,7 +39,7 @@ export function internalRoutes(
         });
       }
       const token = await issuer.serviceToken(serviceOf(request), audience);
-      return { token, expiresIn: SERVICE_TOKEN_TTL_SECONDS };
+      return { token, expiresIn: issuer.lifetimes.service };
     },
   );
 

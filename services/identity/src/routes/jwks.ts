@@ -2,8 +2,11 @@ import { Jwks } from '@bazaar/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { KeyRing } from '../tokens/key-ring.ts';
 
-/** The public signing keys, for every verifier (cached by them up to a minute). */
-export function jwksRoutes(app: FastifyInstance, deps: { keys: KeyRing }): void {
+/**
+ * The public signing keys, for every verifier (cached by them up to one JWKS refresh period,
+ * `maxAgeSeconds`: 60 s by default).
+ */
+export function jwksRoutes(app: FastifyInstance, deps: { keys: KeyRing; maxAgeSeconds?: number }): void {
   app.get(
     '/.well-known/jwks.json',
     {
@@ -16,7 +19,7 @@ export function jwksRoutes(app: FastifyInstance, deps: { keys: KeyRing }): void 
     },
     async (_request, reply) => {
       const keys = await deps.keys.jwks();
-      return reply.header('cache-control', 'public, max-age=60').send({ keys });
+      return reply.header('cache-control', `public, max-age=${deps.maxAgeSeconds ?? 60}`).send({ keys });
     },
   );
 }

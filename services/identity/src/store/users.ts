@@ -1,5 +1,4 @@
-import type { AdminUser, Role, User } from '@bazaar/contracts';
-import type { Position } from '../domain/cursor.ts';
+import type { AdminUser, Position, Role, User } from '@bazaar/contracts';
 import type { Queryable } from './db.ts';
 
 /** A row of `users`. */
