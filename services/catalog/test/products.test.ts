@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Product } from '@bazaar/contracts';
+import { outboxWriter } from '@bazaar/kit';
 import type pg from 'pg';
 import { InvalidCursorError } from '../src/domain/cursor.ts';
 import {
@@ -14,6 +15,7 @@ import { seedCategories, seedProducts } from '../src/store/seed-data.ts';
 import { createTestDatabase } from './support/database.ts';
 
 const MERCHANT = '5eed0000-0000-4000-8000-00000000beef';
+const events = outboxWriter('catalog');
 const OTHER_MERCHANT = '0a7e0000-0000-4000-8000-000000000001';
 
 /** Every page of a listing, following `nextCursor` until it is null. */
@@ -46,7 +48,10 @@ test('catalog store against a real PostgreSQL', async (t) => {
 
   try {
     const now = new Date('2025-06-01T12:00:00.000Z');
-    assert.equal(await seedCatalog(db, { merchantId: MERCHANT, currency: 'USD', now }), seedProducts.length);
+    assert.equal(
+      await seedCatalog(db, { merchantId: MERCHANT, currency: 'USD', now, events }),
+      seedProducts.length,
+    );
 
     // Products sharing one timestamp (also with the 31st seeded product), so keyset pagination must
     // break ties on id.
@@ -67,7 +72,7 @@ test('catalog store against a real PostgreSQL', async (t) => {
     const visible = seedProducts.length + 7;
 
     await t.test('a second seed leaves a filled catalog alone', async () => {
-      assert.equal(await seedCatalog(db, { merchantId: MERCHANT, currency: 'USD' }), 0);
+      assert.equal(await seedCatalog(db, { merchantId: MERCHANT, currency: 'USD', events }), 0);
     });
 
     await t.test('the first page is the newest products, in the contract shape', async () => {

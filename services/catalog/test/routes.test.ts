@@ -1,20 +1,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Category, Problem, Product, ProductPage } from '@bazaar/contracts';
-import { buildApp } from '@bazaar/kit';
+import { buildApp, outboxWriter } from '@bazaar/kit';
 import catalog from '../src/service.ts';
 import { seedCatalog } from '../src/store/seed.ts';
 import { seedCategories, seedProducts } from '../src/store/seed-data.ts';
 import { createTestDatabase } from './support/database.ts';
 
 const MERCHANT = '5eed0000-0000-4000-8000-00000000beef';
+const events = outboxWriter('catalog');
 
 test('catalog HTTP routes', async (t) => {
   const database = await createTestDatabase(t);
   if (!database) return;
   const { app } = await buildApp(catalog, { db: database.pool, env: {} });
   try {
-    await seedCatalog(database.pool, { merchantId: MERCHANT, currency: 'USD' });
+    await seedCatalog(database.pool, { merchantId: MERCHANT, currency: 'USD', events });
     const get = (url: string) => app.inject({ method: 'GET', url });
 
     await t.test('GET /api/products pages through the whole catalog', async () => {

@@ -9,27 +9,13 @@ import {
   ProductListQuery as ProductListQuerySchema,
   ProductPage,
 } from '@bazaar/contracts';
-import {
-  AppError,
-  assertOwnerOrAdmin,
-  isOwnerOrAdmin,
-  requireRole,
-  requireUser,
-  type ServiceContext,
-} from '@bazaar/kit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError, requireRole } from '@bazaar/kit';
+import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import type { Catalog } from '../catalog.ts';
 import { InvalidCursorError } from '../domain/cursor.ts';
 import type { Queryable } from '../store/db.ts';
-import {
-  categoryExists,
-  findProduct,
-  hideProduct,
-  insertProduct,
-  listCategories,
-  listProducts,
-  updateProduct,
-} from '../store/products.ts';
+import { listCategories, listProducts } from '../store/products.ts';
 
 const TAGS = ['catalog'];
 const ProductParams = Type.Object({
@@ -37,8 +23,11 @@ const ProductParams = Type.Object({
   id: Type.String({ maxLength: 64, description: 'The product id (a UUID).' }),
 });
 
-/** The public catalog: browsing, search and categories. */
-export async function productRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
+/** The public catalog: browsing, search and categories; merchants publish, change and hide products. */
+export function productRoutes(
+  app: FastifyInstance,
+  { db, catalog }: { db: Queryable; catalog: Catalog },
+): void {
   app.get<{ Querystring: ProductListQuery }>(
     '/api/products',
     {
@@ -52,7 +41,7 @@ export async function productRoutes(app: FastifyInstance, ctx: ServiceContext): 
         response: { 200: ProductPage, 400: Problem },
       },
     },
-    (request) => browseProducts(ctx.db, request.query),
+    (request) => browseProducts(db, request.query),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -66,7 +55,7 @@ export async function productRoutes(app: FastifyInstance, ctx: ServiceContext): 
         response: { 200: Product, 404: Problem },
       },
     },
-    (request) => showProduct(ctx.db, request, request.params.id),
+    (request) => catalog.show(request, request.params.id),
   );
 
   app.post<{ Body: NewProduct }>(
@@ -83,12 +72,7 @@ export async function productRoutes(app: FastifyInstance, ctx: ServiceContext): 
     },
     async (request, reply) => {
       const merchant = requireRole(request, 'merchant');
-      await checkCategory(ctx.db, request.body.category);
-      const product = await insertProduct(ctx.db, {
-        ...request.body,
-        merchantId: merchant.id,
-        currency: ctx.config.BAZAAR_CURRENCY,
-      });
+      const product = await catalog.publish(merchant.id, request.body);
       request.log.info({ productId: product.id }, 'product published');
       return reply.code(201).header('location', `/api/products/${product.id}`).send(product);
     },
@@ -106,13 +90,7 @@ export async function productRoutes(app: FastifyInstance, ctx: ServiceContext): 
         response: { 200: Product, 400: Problem, 401: Problem, 404: Problem },
       },
     },
-    async (request) => {
-      await ownedProduct(ctx.db, request, request.params.id);
-      if (request.body.category !== undefined) await checkCategory(ctx.db, request.body.category);
-      const product = await updateProduct(ctx.db, request.params.id, request.body);
-      if (!product) throw notFound(request.params.id);
-      return product;
-    },
+    (request) => catalog.change(request, request.params.id, request.body),
   );
 
   app.delete<{ Params: { id: string } }>(
@@ -127,8 +105,7 @@ export async function productRoutes(app: FastifyInstance, ctx: ServiceContext): 
       },
     },
     async (request, reply) => {
-      await ownedProduct(ctx.db, request, request.params.id);
-      await hideProduct(ctx.db, request.params.id);
+      await catalog.hide(request, request.params.id);
       return reply.code(204).send();
     },
   );
@@ -143,7 +120,7 @@ export async function productRoutes(app: FastifyInstance, ctx: ServiceContext): 
         response: { 200: CategoryList },
       },
     },
-    () => categories(ctx.db),
+    () => categories(db),
   );
 }
 
@@ -159,34 +136,6 @@ async function browseProducts(db: Queryable, query: ProductListQuery): Promise<P
     }
     throw error;
   }
-}
-
-/** A visible product; a hidden one only to its merchant and admins, to anyone else it does not exist. */
-async function showProduct(db: Queryable, request: FastifyRequest, id: string): Promise<Product> {
-  const found = await findProduct(db, id);
-  if (!found || (found.hidden && !isOwnerOrAdmin(request, found.product.merchantId))) throw notFound(id);
-  return found.product;
-}
-
-/** The product when the caller may change it; another merchant's product answers 404, as if absent. */
-async function ownedProduct(db: Queryable, request: FastifyRequest, id: string): Promise<Product> {
-  requireUser(request);
-  const found = await findProduct(db, id);
-  if (!found) throw notFound(id);
-  assertOwnerOrAdmin(request, found.product.merchantId, 'PRODUCT_NOT_FOUND', `There is no product ${id}.`);
-  return found.product;
-}
-
-async function checkCategory(db: Queryable, slug: string): Promise<void> {
-  if (!(await categoryExists(db, slug))) {
-    throw new AppError('VALIDATION_FAILED', 'The request has invalid fields.', {
-      errors: [{ path: 'body/category', message: `there is no category "${slug}" (see /api/categories)` }],
-    });
-  }
-}
-
-function notFound(id: string): AppError {
-  return new AppError('PRODUCT_NOT_FOUND', `There is no product ${id}.`);
 }
 
 async function categories(db: Queryable): Promise<{ items: Category[] }> {

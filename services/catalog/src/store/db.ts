@@ -1,9 +1,20 @@
+import type { Queryable } from '@bazaar/kit';
 import type pg from 'pg';
 
-/** Anything SQL can be sent through: the service's pool, or one client inside a transaction. */
-export interface Queryable {
-  query<Row extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
-    values?: unknown[],
-  ): Promise<pg.QueryResult<Row>>;
+export type { Queryable };
+
+/**
+ * Runs `fn` in a transaction on `client`, one connection already held (the seed's, under the
+ * migration lock): commits when it resolves, rolls back and rethrows when it throws.
+ */
+export async function inTransaction<T>(client: pg.ClientBase, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
 }

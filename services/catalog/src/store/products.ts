@@ -1,4 +1,11 @@
-import type { Category, NewProduct, Product, ProductChanges, ProductPage } from '@bazaar/contracts';
+import type {
+  Category,
+  NewProduct,
+  Product,
+  ProductChanges,
+  ProductFacts,
+  ProductPage,
+} from '@bazaar/contracts';
 import { decodeCursor, encodeCursor, type ProductCursor } from '../domain/cursor.ts';
 import { isUuid } from '../domain/ids.ts';
 import type { Queryable } from './db.ts';
@@ -24,6 +31,8 @@ interface ProductRow {
   currency: string;
   category: string;
   image_url: string | null;
+  available: number | null;
+  available_as_of: Date | null;
   created_at: Date;
   updated_at: Date;
   /** Only in searches: ts_rank rounded to 6 decimals, as numeric text, so it keys exactly. */
@@ -31,7 +40,13 @@ interface ProductRow {
 }
 
 const COLUMNS = `p.id, p.merchant_id, p.name, p.description, p.price, p.currency, p.category, p.image_url,
-  p.created_at, p.updated_at`;
+  p.available, p.available_as_of, p.created_at, p.updated_at`;
+
+/** A product found by id, with whether it is hidden (shown then only to its merchant and admins). */
+export interface FoundProduct {
+  product: Product;
+  hidden: boolean;
+}
 
 /**
  * One page of visible products. Without `q`: newest first, keyset on (created_at, id). With `q`:
@@ -86,18 +101,52 @@ export async function listProducts(db: Queryable, options: ListProductsOptions =
   };
 }
 
-/** A product by id with its owner and whether it is hidden: for owner and admin checks. */
+/**
+ * A product by id with its owner and whether it is hidden: for owner and admin checks. With `lock`
+ * (inside a transaction) the row stays locked until it ends, so a change reads the values it replaces.
+ */
 export async function findProduct(
   db: Queryable,
   id: string,
-): Promise<{ product: Product; hidden: boolean } | null> {
+  { lock = false }: { lock?: boolean } = {},
+): Promise<FoundProduct | null> {
   if (!isUuid(id)) return null;
   const { rows } = await db.query<ProductRow & { hidden: boolean }>(
-    `SELECT ${COLUMNS}, p.hidden FROM products p WHERE p.id = $1`,
+    `SELECT ${COLUMNS}, p.hidden FROM products p WHERE p.id = $1${lock ? ' FOR UPDATE' : ''}`,
     [id],
   );
   const row = rows[0];
   return row ? { product: toProduct(row), hidden: row.hidden } : null;
+}
+
+/**
+ * What the shop needs of each of `ids` (cart, orders, inventory): hidden products included, ids
+ * that name no product (or are no UUID) left out, in the order asked, each once.
+ */
+export async function lookupProducts(db: Queryable, ids: readonly string[]): Promise<ProductFacts[]> {
+  const wanted = [...new Set(ids.map((id) => id.toLowerCase()).filter(isUuid))];
+  if (wanted.length === 0) return [];
+  const { rows } = await db.query<{
+    id: string;
+    merchant_id: string;
+    name: string;
+    price: number;
+    currency: string;
+    hidden: boolean;
+  }>(
+    `SELECT p.id, p.merchant_id, p.name, p.price, p.currency, p.hidden
+     FROM unnest($1::uuid[]) WITH ORDINALITY AS w(id, ord) JOIN products p ON p.id = w.id
+     ORDER BY w.ord`,
+    [wanted],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    merchantId: r.merchant_id,
+    name: r.name,
+    price: r.price,
+    currency: r.currency,
+    hidden: r.hidden,
+  }));
 }
 
 /** Whether a category exists. */
@@ -133,6 +182,7 @@ export async function updateProduct(
   id: string,
   changes: ProductChanges,
 ): Promise<Product | null> {
+  if (!isUuid(id)) return null;
   const columns: Record<keyof ProductChanges, string> = {
     name: 'name',
     description: 'description',
@@ -155,12 +205,18 @@ export async function updateProduct(
   return rows[0] ? toProduct(rows[0]) : null;
 }
 
-/** Hides a product from browsing (orders keep it); true when it existed. */
-export async function hideProduct(db: Queryable, id: string): Promise<boolean> {
-  const { rowCount } = await db.query('UPDATE products SET hidden = true, updated_at = now() WHERE id = $1', [
-    id,
-  ]);
-  return (rowCount ?? 0) > 0;
+/**
+ * Hides a visible product from browsing (orders keep it). Answers the product as hidden now, or
+ * null when there is no such product or it was already hidden (then nothing changed).
+ */
+export async function hideProduct(db: Queryable, id: string): Promise<Product | null> {
+  if (!isUuid(id)) return null;
+  const { rows } = await db.query<ProductRow>(
+    `UPDATE products AS p SET hidden = true, updated_at = now() WHERE p.id = $1 AND NOT p.hidden
+     RETURNING ${COLUMNS}`,
+    [id],
+  );
+  return rows[0] ? toProduct(rows[0]) : null;
 }
 
 /** Every category, by display name. */
@@ -185,9 +241,9 @@ function toProduct(row: ProductRow): Product {
     currency: row.currency,
     category: row.category,
     imageUrl: row.image_url,
-    // Stock belongs to inventory; catalog learns it from inventory's events later.
-    available: null,
-    availableAsOf: null,
+    // Stock belongs to inventory: this is what its last event said (null until the first).
+    available: row.available,
+    availableAsOf: row.available_as_of?.toISOString() ?? null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
