@@ -1,0 +1,4 @@
+import { startService } from '@bazaar/kit';
+import inventory from './service.ts';
+
+await startService(inventory);
