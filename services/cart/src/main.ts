@@ -1,0 +1,4 @@
+import { startService } from '@bazaar/kit';
+import cart from './service.ts';
+
+await startService(cart);
