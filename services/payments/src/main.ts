@@ -1,0 +1,4 @@
+import { startService } from '@bazaar/kit';
+import payments from './service.ts';
+
+await startService(payments);

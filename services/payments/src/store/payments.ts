@@ -1,0 +1,136 @@
+import type { DeclineCode, PaymentStatus, Position } from '@bazaar/contracts';
+import type { Queryable } from '@bazaar/kit';
+import type { PaymentRecord, PaymentStep } from '../domain/payment.ts';
+
+interface PaymentRow {
+  id: string;
+  order_id: string;
+  customer_id: string | null;
+  status: PaymentStatus;
+  amount: number;
+  currency: string;
+  decline_code: DeclineCode | null;
+  provider_ref: string | null;
+  created_at: Date;
+}
+
+const COLUMNS = 'id, order_id, customer_id, status, amount, currency, decline_code, provider_ref, created_at';
+
+/**
+ * Serializes every step on one order's payment until the transaction ends: two calls for the same
+ * order (a retry racing its original, a void racing an authorize) run one after the other.
+ */
+export async function lockOrder(tx: Queryable, orderId: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`payments:order:${orderId}`]);
+}
+
+/** The payment of an order, if there is one. */
+export async function findPayment(db: Queryable, orderId: string): Promise<PaymentRecord | null> {
+  const { rows } = await db.query<PaymentRow>(`SELECT ${COLUMNS} FROM payments WHERE order_id = $1`, [
+    orderId,
+  ]);
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+/** Stores a new payment (under the order's lock, so the order has none yet). */
+export async function insertPayment(
+  tx: Queryable,
+  payment: Omit<PaymentRecord, 'id' | 'createdAt'>,
+): Promise<PaymentRecord> {
+  const { rows } = await tx.query<PaymentRow>(
+    `INSERT INTO payments (order_id, customer_id, status, amount, currency, decline_code, provider_ref)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+    [
+      payment.orderId,
+      payment.customerId,
+      payment.status,
+      payment.amount,
+      payment.currency,
+      payment.declineCode,
+      payment.providerRef,
+    ],
+  );
+  return toRecord(rows[0]!);
+}
+
+/** Moves a payment to `status`. */
+export async function setStatus(tx: Queryable, id: string, status: PaymentStatus): Promise<PaymentRecord> {
+  const { rows } = await tx.query<PaymentRow>(
+    `UPDATE payments SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, status],
+  );
+  return toRecord(rows[0]!);
+}
+
+/** One money effect of a payment (see the `payment_ledger` table). */
+export interface LedgerEffect {
+  paymentId: string;
+  orderId: string;
+  kind: 'authorize' | PaymentStep;
+  amount: number;
+  currency: string;
+  providerRef: string;
+}
+
+/** Records an effect; a second effect of the same kind for the same order is refused by its key. */
+export async function recordEffect(tx: Queryable, effect: LedgerEffect): Promise<void> {
+  await tx.query(
+    `INSERT INTO payment_ledger (payment_id, order_id, kind, amount, currency, provider_ref)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [effect.paymentId, effect.orderId, effect.kind, effect.amount, effect.currency, effect.providerRef],
+  );
+}
+
+/** Filters and position of one page of `listPayments`. */
+export interface ListPaymentsOptions {
+  /** Only this customer's payments; undefined lists everybody's (admins). */
+  customerId?: string | undefined;
+  orderId?: string | undefined;
+  limit: number;
+  after?: Position | undefined;
+}
+
+/** One page of payments newest first, and the position of its last row when more follow. */
+export async function listPayments(
+  db: Queryable,
+  options: ListPaymentsOptions,
+): Promise<{ items: PaymentRecord[]; next: Position | null }> {
+  const values: unknown[] = [];
+  const param = (value: unknown): string => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const where: string[] = [];
+  if (options.customerId !== undefined) where.push(`customer_id = ${param(options.customerId)}`);
+  if (options.orderId !== undefined) where.push(`order_id = ${param(options.orderId)}`);
+  if (options.after) {
+    where.push(
+      `(created_at, id) < (${param(options.after.createdAt)}::timestamptz, ${param(options.after.id)}::uuid)`,
+    );
+  }
+  const { rows } = await db.query<PaymentRow>(
+    `SELECT ${COLUMNS} FROM payments ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY created_at DESC, id DESC LIMIT ${param(options.limit + 1)}`,
+    values,
+  );
+  const page = rows.slice(0, options.limit).map(toRecord);
+  const last = page.at(-1);
+  return {
+    items: page,
+    next: rows.length > options.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
+  };
+}
+
+function toRecord(row: PaymentRow): PaymentRecord {
+  return {
+    id: row.id,
+    orderId: row.order_id,
+    customerId: row.customer_id,
+    status: row.status,
+    amount: row.amount,
+    currency: row.currency,
+    declineCode: row.decline_code,
+    providerRef: row.provider_ref,
+    createdAt: row.created_at.toISOString(),
+  };
+}
