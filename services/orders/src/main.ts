@@ -1,0 +1,4 @@
+import { startService } from '@bazaar/kit';
+import orders from './service.ts';
+
+await startService(orders);
