@@ -15,6 +15,9 @@ export async function main(argv: string[]): Promise<number> {
         return await statusCommand(rest);
       case 'admin':
         return await adminCommand(rest);
+      case 'events':
+        // Loaded on demand: it brings the kit, which no other command needs.
+        return await (await import('./events.ts')).eventsCommand(rest);
       case 'help':
       case '--help':
       case '-h':

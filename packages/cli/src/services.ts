@@ -18,6 +18,10 @@ export const services: readonly ServiceSpec[] = [
   { name: 'registry', entry: 'services/registry/src/main.ts', database: 'registry', replicas: 1 },
   { name: 'catalog', entry: 'services/catalog/src/main.ts', database: 'catalog', replicas: 2 },
   { name: 'identity', entry: 'services/identity/src/main.ts', database: 'identity', replicas: 1 },
+  { name: 'inventory', entry: 'services/inventory/src/main.ts', database: 'inventory', replicas: 1 },
+  { name: 'cart', entry: 'services/cart/src/main.ts', database: 'cart', replicas: 1 },
+  { name: 'payments', entry: 'services/payments/src/main.ts', database: 'payments', replicas: 1 },
+  { name: 'orders', entry: 'services/orders/src/main.ts', database: 'orders', replicas: 1 },
   { name: 'gateway', entry: 'services/gateway/src/main.ts', replicas: 1 },
 ];
 

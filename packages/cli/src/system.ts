@@ -4,6 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { credentialHashes, loadOrCreateServiceCredentials } from './credentials.ts';
 import { type DataLock, lockDataDir } from './data-lock.ts';
 import { loadOrCreateDemoIds } from './demo.ts';
+import { seedDemoStock } from './demo-stock.ts';
 import { portIsFree } from './free-port.ts';
 import { type EmbeddedCluster, startEmbeddedPostgres } from './postgres.ts';
 import { repoRoot } from './repo-root.ts';
@@ -28,6 +29,8 @@ export interface StartSystemOptions {
   quiet?: boolean;
   /** Extra environment for every child. */
   env?: Record<string, string>;
+  /** Extra environment for the instances of one service (after `env`). */
+  serviceEnv?: Record<string, Record<string, string>>;
   /** `BAZAAR_LOG_LEVEL` of every child (default `BAZAAR_LOG_LEVEL` or `info`). */
   logLevel?: string;
   /** The services to run, instead of the standard table (tests run fixtures). */
@@ -36,6 +39,10 @@ export interface StartSystemOptions {
   readyTimeoutMs?: number;
   /** Terminal output (default stdout). */
   write?: (text: string) => void;
+  /** Restart backoff of crashed instances (default 0.5 s doubling to 15 s); crash tests shorten it. */
+  restartBackoff?: { initialMs?: number; maxMs?: number };
+  /** Leave the demo products without stock (tests that set their own). */
+  skipDemoStock?: boolean;
   /** Aborting stops whatever has started and rejects. */
   signal?: AbortSignal;
 }
@@ -232,7 +239,14 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
           BAZAAR_BOOTSTRAP_USERS_FILE: bootstrap.file,
         }
       : {};
-    supervisor = createSupervisor({ cwd: repoRoot, logDir, env: baseEnv(), quiet: options.quiet, write });
+    supervisor = createSupervisor({
+      cwd: repoRoot,
+      logDir,
+      env: baseEnv(),
+      quiet: options.quiet,
+      write,
+      ...(options.restartBackoff ? { backoff: options.restartBackoff } : {}),
+    });
 
     const common: Record<string, string> = {
       BAZAAR_HOST: '127.0.0.1',
@@ -262,6 +276,7 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
             ...(spec.name === 'registry' ? { BAZAAR_SERVICE_CREDENTIALS: hashes } : {}),
             ...(spec.name === 'identity' ? identityEnv : {}),
             ...options.env,
+            ...options.serviceEnv?.[spec.name],
           };
           specs.push({
             slot: `${spec.name}-${i}`,
@@ -284,8 +299,21 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
     }
 
     const gateway = instances.find((i) => i.service === 'gateway');
+    const gatewayUrl = `http://127.0.0.1:${gateway?.port ?? gatewayPort}`;
+    if (bootstrap && gateway && table.some((s) => s.name === 'inventory') && !options.skipDemoStock) {
+      const stocked = await abortable(
+        seedDemoStock({
+          dataDir,
+          gatewayUrl,
+          merchant: bootstrap.users.merchant,
+          merchantId: demo.merchantId,
+        }),
+        options.signal,
+      );
+      if (stocked > 0 && !options.quiet) write(`demo stock set for ${stocked} products\n`);
+    }
     return {
-      gatewayUrl: `http://127.0.0.1:${gateway?.port ?? gatewayPort}`,
+      gatewayUrl,
       registryUrl: registryUrls[0]!,
       supervisor,
       cluster,

@@ -18,5 +18,9 @@ Commands:
   admin reset-password             a new generated password for the admin (or --email ADDRESS);
                                    every session of that account ends; needs Bazaar running
              --data-dir DIR, --registry URL
+  events dead                      every service's dead letters (events a consumer failed on)
+  events redrive [--service S [--id N]]
+                                   process dead letters again (all, one service's, or one)
+             --data-dir DIR, --database URL (one service's database, in production)
   help     show this text
 `;

@@ -40,6 +40,13 @@ export const routeTable: GatewayRoute[] = [
   { prefix: '/api/auth/logout-all', service: 'identity', auth: 'user' },
   { prefix: '/api/admin', service: 'identity', auth: 'admin' },
   { prefix: '/.well-known/jwks.json', service: 'identity', auth: 'public' },
+  { prefix: '/api/inventory', service: 'inventory', auth: 'public' },
+  { prefix: '/api/cart', service: 'cart', auth: 'user' },
+  // A checkout answers within about 2 s by itself (201, else 202); the deadline leaves room for a
+  // loaded system to get there without the gateway retrying a checkout that is still working.
+  { prefix: '/api/orders', service: 'orders', auth: 'user', deadlineMs: 10_000 },
+  { prefix: '/api/merchant/orders', service: 'orders', auth: 'user' },
+  { prefix: '/api/payments', service: 'payments', auth: 'user' },
 ];
 
 /** The gateway's own routes. */
