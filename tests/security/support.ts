@@ -9,17 +9,27 @@ export interface Account {
   refreshToken: string;
 }
 
+/** What `api` and `apiAt` send besides the method and path. */
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
 /** JSON request through the gateway; answers status, headers and parsed body. */
-export async function api(
-  system: System,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-) {
+export function api(system: System, method: string, path: string, options: CallOptions = {}) {
+  return apiAt(system.gatewayUrl, method, path, options);
+}
+
+/**
+ * JSON request to any base URL (the gateway, or one service instance straight, bypassing the
+ * gateway); answers status, headers and parsed body.
+ */
+export async function apiAt(baseUrl: string, method: string, path: string, options: CallOptions = {}) {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${system.gatewayUrl}${path}`, {
+  const res = await fetch(`${baseUrl}${path}`, {
     method,
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
@@ -93,4 +103,19 @@ export async function signWithIdentityKey(
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A real service token, as the service `from` gets it: its credential exchanged at identity for a
+ * token addressed to `audience`. It stands for a caller inside the network that holds one.
+ */
+export async function exchangeServiceToken(system: System, from: string, audience: string): Promise<string> {
+  const identity = system.supervisor.info('identity-1').url!;
+  const res = await fetch(`${identity}/internal/service-tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${system.credentials[from]}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ audience }),
+  });
+  if (res.status !== 200) throw new Error(`service token ${from}→${audience} answered ${res.status}`);
+  return ((await res.json()) as { token: string }).token;
 }

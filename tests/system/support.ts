@@ -1,14 +1,27 @@
+import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Service, ServiceList } from '@bazaar/contracts';
 import { removeDataDir } from '../../packages/cli/src/data-dir.ts';
 import { type System, startSystem } from '../../packages/cli/src/system.ts';
+import {
+  type CheckOptions,
+  checkInvariants,
+  formatInvariants,
+  type ShopDatabases,
+} from '../support/invariants.ts';
 import { freePort } from '../support/ports.ts';
 
 /** Starts the whole embedded system on free ports in a fresh data folder. */
 export async function startTestSystem(
-  options: { replicas?: Record<string, number>; env?: Record<string, string> } = {},
+  options: {
+    replicas?: Record<string, number>;
+    env?: Record<string, string>;
+    serviceEnv?: Record<string, Record<string, string>>;
+    skipDemoStock?: boolean;
+    restartBackoff?: { initialMs?: number; maxMs?: number };
+  } = {},
 ) {
   const dataDir = await mkdtemp(join(tmpdir(), 'bazaar-system-'));
   const system = await startSystem({
@@ -19,6 +32,10 @@ export async function startTestSystem(
     logLevel: 'info',
     replicas: options.replicas,
     env: options.env,
+    serviceEnv: options.serviceEnv,
+    restartBackoff: options.restartBackoff,
+    // Tests set the stock they need; the demo's 66 products would only slow every start.
+    skipDemoStock: options.skipDemoStock ?? true,
   });
   return {
     system,
@@ -77,4 +94,32 @@ export function alive(pid: number | undefined): boolean {
   } catch {
     return false;
   }
+}
+
+/** The databases the invariant checker reads, in the system's embedded cluster. */
+export function shopDatabases(system: System): ShopDatabases {
+  const url = (db: string) => system.cluster.url(db);
+  return {
+    orders: url('orders'),
+    inventory: url('inventory'),
+    payments: url('payments'),
+    outboxes: Object.fromEntries(
+      ['catalog', 'inventory', 'cart', 'payments', 'orders'].map((db) => [db, url(db)]),
+    ),
+  };
+}
+
+/**
+ * Runs the invariant checker, prints its report, and fails the test on any violation. Waits up to
+ * `settleMs` for the outboxes to drain and orders to settle first (they may still be moving).
+ */
+export async function assertInvariants(system: System, options: CheckOptions & { settleMs?: number } = {}) {
+  const until = Date.now() + (options.settleMs ?? 30_000);
+  let results = await checkInvariants(shopDatabases(system), options);
+  while (results.some((r) => r.violations > 0) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 500));
+    results = await checkInvariants(shopDatabases(system), options);
+  }
+  console.log(formatInvariants(results));
+  for (const r of results) assert.equal(r.violations, 0, `${r.id} ${r.title}: ${r.examples.join('; ')}`);
 }
