@@ -3,8 +3,10 @@
  * its own process, prints each one's figures and the ratios it is judged by, and writes them all to
  * `.bench/latest.json` (each also writes `.bench/<name>.json`).
  *
- * Benchmarks: gateway-hop, auth-cost, login, failover, start. Not run by default: gateway-profile
- * (CPU profiles of the gateway and the bare proxy under load; see bench/gateway-hop.ts).
+ * Benchmarks: gateway-hop, auth-cost, login, failover, start, checkout (confirmed orders/s against
+ * single-row INSERTs/s on the same cluster), catalog-read (cached product reads against reads that
+ * miss the cache). Not run by default: gateway-profile (CPU profiles of the gateway and the bare
+ * proxy under load; see bench/gateway-hop.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,8 @@ const BENCHMARKS: Record<string, Entry> = {
   login: { file: 'login.ts', byDefault: true, limitSeconds: 600 },
   failover: { file: 'failover.ts', byDefault: true, limitSeconds: 600 },
   start: { file: 'start.ts', byDefault: true, limitSeconds: 900 },
+  checkout: { file: 'checkout.ts', byDefault: true, limitSeconds: 600 },
+  'catalog-read': { file: 'catalog-read.ts', byDefault: true, limitSeconds: 600 },
   'gateway-profile': {
     file: 'gateway-hop.ts',
     env: { BENCH_PROFILE: '1' },
