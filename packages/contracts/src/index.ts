@@ -4,6 +4,7 @@ export * from './errors.ts';
 export * from './events.ts';
 export * from './headers.ts';
 export * from './identity.ts';
+export * from './ops.ts';
 export * from './problem.ts';
 export * from './registry.ts';
 export * from './shop.ts';

@@ -240,7 +240,11 @@ export async function buildApp<Config>(
     const ready = Object.values(checks).every(Boolean);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  // Prometheus reads the text format; the gateway's ops collector asks for JSON (easier to sum).
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (request.headers.accept?.includes('application/json')) {
+      return reply.type('application/json').send(JSON.stringify(await metrics.registry.getMetricsAsJSON()));
+    }
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { AppError, defineService, type ServiceContext } from '@bazaar/kit';
+import { fileURLToPath } from 'node:url';
+import { defineService, type ServiceContext } from '@bazaar/kit';
 import cors from '@fastify/cors';
 import { Redis } from 'ioredis';
 import { type Static, Type } from 'typebox';
 import { TrustedProxies } from './domain/client-address.ts';
 import { LIMIT_SPEC_PATTERN, parseLimit } from './domain/limit-spec.ts';
 import { servicesOf } from './domain/route-match.ts';
+import { systemProcesses } from './ops/processes.ts';
+import { TrafficCollector } from './ops/traffic-collector.ts';
 import type { BucketStore } from './rate-limit/bucket-store.ts';
 import { MemoryBucketStore } from './rate-limit/memory-store.ts';
 import { RateLimits } from './rate-limit/rate-limits.ts';
@@ -15,7 +18,9 @@ import { accessControl } from './routes/access.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { proxyRoutes } from './routes/proxy.ts';
+import { webRoutes } from './routes/web.ts';
 import { securityHeaders } from './security-headers.ts';
+import { loadWebFiles, singlePage, type WebFiles } from './web/web-files.ts';
 
 const limit = (fallback: string, description: string) =>
   Type.String({ pattern: LIMIT_SPEC_PATTERN, default: fallback, description });
@@ -29,17 +34,31 @@ const GatewayConfig = Type.Object({
   BAZAAR_RATE_LIMIT_PER_USER: limit('100/s,burst=200', 'requests per signed-in user'),
   BAZAAR_LOGIN_FAILURES_PER_ACCOUNT: limit('5/15m', 'failed logins per account'),
   BAZAAR_LOGIN_FAILURES_PER_IP: limit('20/1m', 'failed logins per client address'),
+  BAZAAR_WEB_DIR: Type.Optional(
+    Type.String({ minLength: 1, description: 'the built web app (default: web/dist of this repository)' }),
+  ),
+  BAZAAR_EMBEDDED: Type.Boolean({
+    default: false,
+    description: 'started by `bazaar up`: the ops console may kill instances',
+  }),
+  BAZAAR_OPS_SCRAPE_MS: Type.Integer({
+    minimum: 100,
+    maximum: 60_000,
+    default: 5_000,
+    description: "how often the ops console's traffic series scrape every instance's /metrics",
+  }),
 });
 type GatewayConfig = Static<typeof GatewayConfig>;
 
 const routed = servicesOf(routeTable);
 const landing = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8');
+const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 
 /**
  * The gateway: the one door of the system. Routes `/api/*` by its route table to the services,
  * through the kit client, after verifying tokens, the route's auth need and rate limits; sets
- * deadlines, security headers, CORS and access logs; merges the services' OpenAPI documents; shows
- * operators the services and circuits it sees.
+ * deadlines, security headers, CORS and access logs; merges the services' OpenAPI documents; serves
+ * the web app; shows operators the services, circuits and traffic it sees.
  */
 export default defineService<GatewayConfig>({
   name: 'gateway',
@@ -91,26 +110,38 @@ export default defineService<GatewayConfig>({
         done();
       });
     const client = (service: string) => ctx.client(service);
-    opsRoutes(app, { registry: ctx.registry, routed, client });
-    await docsRoutes(app, { services: routed, client });
-    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-      reply.type('text/html').send(landing),
-    );
-    // Unknown paths are answered inside this scope, so they too get its headers and limits.
-    app.route({
-      method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      url: '/*',
-      schema: { hide: true },
-      handler: async (request) => {
-        throw new AppError(
-          'ROUTE_NOT_FOUND',
-          `There is no route ${request.method} ${request.url.split('?')[0]}.`,
-        );
-      },
+    const traffic = new TrafficCollector({
+      registry: ctx.registry,
+      intervalMs: config.BAZAAR_OPS_SCRAPE_MS,
+      log: ctx.log,
+      clock: ctx.clock,
     });
+    traffic.start();
+    app.addHook('onClose', async () => traffic.stop());
+    opsRoutes(app, {
+      registry: ctx.registry,
+      routed,
+      client,
+      embedded: config.BAZAAR_EMBEDDED,
+      traffic,
+      processes: systemProcesses,
+    });
+    await docsRoutes(app, { services: routed, client });
+    webRoutes(app, await webApp(config.BAZAAR_WEB_DIR ?? DEFAULT_WEB_DIR, ctx.log));
     await app.register(async (scope) => proxyRoutes(scope, { table: routeTable, client, limits }));
   },
 });
+
+/** The built web app in `dir`, or the landing page (with a warning) while it is not built. */
+async function webApp(dir: string, log: ServiceContext['log']): Promise<WebFiles> {
+  const built = await loadWebFiles(dir);
+  if (built) return built;
+  log.warn(
+    { dir },
+    'the web app is not built: serving the landing page at /; build it with `npm run build:web`',
+  );
+  return singlePage(landing);
+}
 
 /** Buckets in this process, or shared through Redis when `BAZAAR_REDIS_URL` is set. */
 function bucketStore(config: GatewayConfig, log: ServiceContext['log']): BucketStore {
