@@ -15,6 +15,21 @@ export async function main(argv: string[]): Promise<number> {
         return await statusCommand(rest);
       case 'admin':
         return await adminCommand(rest);
+      case 'build-web': {
+        const { ensureWebBuild } = await import('./web-build.ts');
+        const result = await ensureWebBuild({
+          force: rest.includes('--force'),
+          write: (t) => process.stdout.write(t),
+        });
+        process.stdout.write(
+          result === 'fresh'
+            ? 'The web app is up to date (web/dist).\n'
+            : result === 'built'
+              ? 'Built web/dist.\n'
+              : 'There is no web/ folder.\n',
+        );
+        return 0;
+      }
       case 'events':
         // Loaded on demand: it brings the kit, which no other command needs.
         return await (await import('./events.ts')).eventsCommand(rest);

@@ -252,6 +252,8 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
       BAZAAR_HOST: '127.0.0.1',
       BAZAAR_BUS_DATABASE_URL: cluster.url('bus'),
       BAZAAR_CHAOS: '1',
+      // The gateway may kill an instance for the ops console: the supervisor restarts it.
+      BAZAAR_EMBEDDED: '1',
       BAZAAR_DATA_DIR: dataDir,
       BAZAAR_LOG_LEVEL: logLevel,
       BAZAAR_DEMO_MERCHANT_ID: demo.merchantId,

@@ -6,6 +6,7 @@ import { repoRoot } from './repo-root.ts';
 import { type StartSystemOptions, type System, startSystem } from './system.ts';
 import { UsageError } from './usage.ts';
 import { bootstrapUsersNotice } from './users.ts';
+import { ensureWebBuild } from './web-build.ts';
 
 /** Parses `--replicas catalog=3,gateway=2` (the flag may be repeated). */
 export function parseReplicas(values: readonly string[]): Record<string, number> {
@@ -148,6 +149,12 @@ export async function upCommand(argv: string[]): Promise<number> {
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
+  try {
+    await ensureWebBuild({ write });
+  } catch (err) {
+    // The API runs without the web app; the gateway's landing page says how to build it.
+    process.stderr.write(`bazaar: ${(err as Error).message}\n`);
+  }
   write(`Starting Bazaar (data in ${options.dataDir})…\n`);
   try {
     system = await startSystem({ ...options, signal: controller.signal });

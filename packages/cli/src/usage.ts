@@ -22,5 +22,6 @@ Commands:
   events redrive [--service S [--id N]]
                                    process dead letters again (all, one service's, or one)
              --data-dir DIR, --database URL (one service's database, in production)
+  build-web [--force]              build the web app into web/dist (\`up\` does it when sources changed)
   help     show this text
 `;
