@@ -17,6 +17,8 @@ export const OpsInstance = Type.Object({
   ejected: Type.Boolean(),
   inflight: Type.Integer({ minimum: 0 }),
   latencyMs: Type.Union([Type.Number(), Type.Null()]),
+  /** Whether the console may kill it: embedded mode, not down, not the gateway answering. */
+  killable: Type.Boolean(),
 });
 export type OpsInstance = Static<typeof OpsInstance>;
 

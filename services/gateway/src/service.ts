@@ -7,6 +7,7 @@ import { type Static, Type } from 'typebox';
 import { TrustedProxies } from './domain/client-address.ts';
 import { LIMIT_SPEC_PATTERN, parseLimit } from './domain/limit-spec.ts';
 import { servicesOf } from './domain/route-match.ts';
+import { RegistryHeartbeats } from './ops/heartbeats.ts';
 import { systemProcesses } from './ops/processes.ts';
 import { TrafficCollector } from './ops/traffic-collector.ts';
 import type { BucketStore } from './rate-limit/bucket-store.ts';
@@ -118,7 +119,11 @@ export default defineService<GatewayConfig>({
     });
     traffic.start();
     app.addHook('onClose', async () => traffic.stop());
+    const heartbeats = new RegistryHeartbeats({ urls: config.BAZAAR_REGISTRY_URL.split(',') });
+    heartbeats.start();
+    app.addHook('onClose', async () => heartbeats.stop());
     opsRoutes(app, {
+      heartbeats,
       registry: ctx.registry,
       routed,
       client,

@@ -62,12 +62,14 @@ describe('GET /api/ops/services', () => {
         assert.equal(catalog?.circuit, 'closed');
         assert.equal(catalog.ejected, false);
         assert.equal(catalog.inflight, 0);
+        assert.equal(catalog.killable, killable, 'an up instance with a pid may be killed in embedded mode');
         assert.deepEqual(Object.keys(catalog).sort(), [
           'circuit',
           'ejected',
           'host',
           'id',
           'inflight',
+          'killable',
           'lastHeartbeatAt',
           'latencyMs',
           'port',

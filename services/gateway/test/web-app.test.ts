@@ -82,6 +82,15 @@ describe('the built web app', () => {
     });
     assert.equal(again.statusCode, 304);
     assert.equal(again.body, '');
+    // A revalidated page keeps the page's policy: browsers take the 304's headers for the cached page.
+    const page = await app.inject({ url: '/cart', headers: HTML });
+    const revalidated = await app.inject({
+      url: '/cart',
+      headers: { ...HTML, 'if-none-match': String(page.headers.etag) },
+    });
+    assert.equal(revalidated.statusCode, 304);
+    assert.equal(revalidated.headers['content-security-policy'], page.headers['content-security-policy']);
+    assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
     const head = await app.inject({ method: 'HEAD', url: '/products/42', headers: HTML });
     assert.equal(head.statusCode, 200);
     assert.match(String(head.headers['content-type']), /^text\/html/);

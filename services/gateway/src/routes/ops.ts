@@ -4,6 +4,7 @@ import { type Instance, InstanceId, OpsMetrics, OpsServiceList, Problem } from '
 import { AppError, type RegistryView, requireRole, type ServiceClient } from '@bazaar/kit';
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
+import type { RegistryHeartbeats } from '../ops/heartbeats.ts';
 import { type ProcessControl, refusalToKill } from '../ops/processes.ts';
 import { ServicesFeed } from '../ops/services-feed.ts';
 import type { TrafficCollector } from '../ops/traffic-collector.ts';
@@ -32,6 +33,8 @@ export interface OpsDependencies {
   embedded: boolean;
   traffic: TrafficCollector;
   processes: ProcessControl;
+  /** Fresher heartbeats than the registry's watch carries. */
+  heartbeats?: Pick<RegistryHeartbeats, 'lastHeartbeat'>;
 }
 
 /**
@@ -171,11 +174,12 @@ function servicesList(deps: OpsDependencies): OpsServiceList {
           port: i.port,
           version: i.version,
           status: i.status,
-          lastHeartbeatAt: i.lastHeartbeatAt,
+          lastHeartbeatAt: deps.heartbeats?.lastHeartbeat(i.id) ?? i.lastHeartbeatAt,
           circuit: view?.circuit ?? null,
           ejected: view?.ejected ?? false,
           inflight: view?.inflight ?? 0,
           latencyMs: view?.ewmaMs ?? null,
+          killable: deps.embedded && i.status !== 'down' && Number(i.metadata.pid) !== process.pid,
         };
       }),
     };

@@ -33,9 +33,11 @@ export function webRoutes(scope: FastifyInstance, web: WebFiles): void {
 }
 
 function serve(request: FastifyRequest, reply: FastifyReply, file: WebFile): FastifyReply {
-  reply.header('etag', file.etag).header('cache-control', file.cacheControl);
+  // The type goes on a 304 too: browsers take a revalidated page's headers from it, so the page
+  // must keep its content security policy (decided by type), not get the API's `default-src 'none'`.
+  reply.type(file.type).header('etag', file.etag).header('cache-control', file.cacheControl);
   if (request.headers['if-none-match'] === file.etag) return reply.code(304).send();
-  return reply.type(file.type).send(file.body);
+  return reply.send(file.body);
 }
 
 function isAppPath(path: string): boolean {
