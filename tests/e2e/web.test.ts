@@ -1,0 +1,249 @@
+/**
+ * The web app in a real Chromium against the whole embedded system: a shopper's journey, a
+ * merchant selling to a shopper, an operator killing an instance from the ops console. Every page
+ * visited is checked for accessibility and app errors, and photographed at phone and desktop width.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { checkPage, demoAccounts, type E2E, inTab, logIn, openTab, startE2E, type Tab } from './support.ts';
+
+let e2e: E2E;
+before(async () => {
+  e2e = await startE2E();
+});
+after(async () => {
+  await e2e?.stop();
+});
+
+const unique = () => Math.random().toString(36).slice(2, 8);
+
+/** Registers through the page and ends signed in. */
+async function register(tab: Tab, name: string, options: { merchant?: boolean } = {}) {
+  const { page } = tab;
+  const email = `${name.toLowerCase().replaceAll(' ', '.')}.${unique()}@example.com`;
+  const password = 'correct horse battery';
+  await page.goto('/register');
+  await checkPage(tab, 'register');
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  if (options.merchant) await page.getByLabel('I want to sell on Bazaar (merchant account)').check();
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: /^Log out/ }).waitFor();
+  return { email, password };
+}
+
+/** Searches from the header box and opens the product named `name`. */
+async function searchAndOpen(page: Page, query: string, name: string) {
+  await page.getByRole('searchbox', { name: 'Search products' }).fill(query);
+  await page.waitForURL(/\/search\?q=/);
+  await page.getByRole('link', { name, exact: true }).first().click();
+  await page.getByRole('heading', { level: 1, name }).waitFor();
+}
+
+/** Fills the checkout form with `card` and places the order; answers the order page's URL. */
+async function checkOut(tab: Tab, card: RegExp, screenshot?: string) {
+  const { page } = tab;
+  await page.goto('/cart');
+  await page.getByRole('link', { name: 'Check out' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Checkout' }).waitFor();
+  await page.getByRole('radio', { name: card }).check();
+  await page.getByLabel('Full name').fill('Ada Shopper');
+  await page.getByLabel('Address', { exact: true }).fill('1 Market Street');
+  await page.getByLabel('City').fill('Springfield');
+  await page.getByLabel('Postal code').fill('12345');
+  if (screenshot) await checkPage(tab, screenshot);
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
+  return page.url();
+}
+
+async function settledStatus(page: Page): Promise<string> {
+  const status = page.getByRole('status').filter({ hasText: /confirmed|cancelled/i });
+  await status.first().waitFor({ timeout: 30_000 });
+  return (await status.first().textContent()) ?? '';
+}
+
+describe('a shopper', () => {
+  test('registers, searches, buys two items with tok_visa, sees a declined card explained, finds both orders', async () => {
+    const tab = await openTab(e2e);
+    const { page } = tab;
+    await inTab(tab, 'shopper', async () => {
+      await page.goto('/');
+      await page.getByRole('heading', { level: 1, name: 'Welcome to Bazaar' }).waitFor();
+      await checkPage(tab, 'home');
+      await register(tab, 'Ada Shopper');
+
+      // Two different products, found by search.
+      const home = await e2e.system.gatewayUrl;
+      const products = (await (await fetch(`${home}/api/products?limit=2`)).json()) as {
+        items: { name: string }[];
+      };
+      const [first, second] = products.items;
+      assert.ok(first && second, 'the demo catalog has products');
+      await searchAndOpen(page, first.name, first.name);
+      await checkPage(tab, 'search-and-product');
+      await page.getByRole('button', { name: 'Add to cart' }).click();
+      await page.getByRole('status').filter({ hasText: 'Added to your cart.' }).waitFor();
+      await searchAndOpen(page, second.name, second.name);
+      await page.getByRole('button', { name: 'Add to cart' }).click();
+      await page.getByRole('status').filter({ hasText: 'Added to your cart.' }).waitFor();
+
+      await page.goto('/cart');
+      await page.getByRole('heading', { level: 1, name: 'Your cart' }).waitFor();
+      await page.getByLabel(`Quantity of ${first.name}`).waitFor();
+      await page.getByLabel(`Quantity of ${second.name}`).waitFor();
+      await checkPage(tab, 'cart');
+
+      const confirmedUrl = await checkOut(tab, /Visa/, 'checkout');
+      assert.match(await settledStatus(page), /Your order is confirmed/);
+      await checkPage(tab, 'order-confirmed');
+
+      // The cart emptied by the confirmation's event; buy one more with a declined card.
+      await searchAndOpen(page, first.name, first.name);
+      await page.getByRole('button', { name: 'Add to cart' }).click();
+      await page.getByRole('status').filter({ hasText: 'Added to your cart.' }).waitFor();
+      const declinedUrl = await checkOut(tab, /declined/);
+      assert.match(await settledStatus(page), /cancelled: your card was declined/);
+      await checkPage(tab, 'order-declined');
+
+      await page.goto('/orders');
+      await page.getByRole('heading', { level: 1, name: 'Your orders' }).waitFor();
+      for (const url of [confirmedUrl, declinedUrl]) {
+        const id = url.split('/').at(-1)!;
+        await page.getByRole('link', { name: `Order ${id.slice(0, 8)}` }).waitFor();
+      }
+      await checkPage(tab, 'orders');
+    });
+  });
+});
+
+describe('a merchant and a shopper', () => {
+  test('the merchant creates a product with stock; a shopper finds and buys it; the merchant sees the order and less stock', async () => {
+    const seller = await openTab(e2e);
+    const buyer = await openTab(e2e);
+    const name = `Hand-thrown mug ${unique()}`;
+    await inTab(seller, 'seller', () =>
+      inTab(buyer, 'buyer', async () => {
+        await register(seller, 'Mia Merchant', { merchant: true });
+        const m = seller.page;
+        await m.goto('/merchant');
+        await m.getByRole('heading', { level: 1, name: 'My products' }).waitFor();
+        await checkPage(seller, 'merchant-products');
+        await m.getByRole('link', { name: 'New product' }).click();
+        await m.getByRole('heading', { level: 1, name: 'New product' }).waitFor();
+        await m.getByLabel('Name').fill(name);
+        await m.getByLabel('Description').fill('A mug thrown by hand, glazed blue.');
+        await m.getByLabel('Price').fill('24.50');
+        await m.getByLabel('Category').selectOption({ index: 1 });
+        await m.getByLabel('Stock on hand').fill('7');
+        await checkPage(seller, 'merchant-new-product');
+        await m.getByRole('button', { name: 'Save product' }).click();
+        await m.getByRole('status').filter({ hasText: 'Product saved.' }).waitFor();
+        await m.getByRole('heading', { level: 1, name: `Edit ${name}` }).waitFor();
+        await checkPage(seller, 'merchant-edit-product');
+
+        await register(buyer, 'Bo Buyer');
+        const b = buyer.page;
+        await searchAndOpen(b, name.split(' ').at(-1)!, name);
+        await b.getByText('In stock: 7 available').waitFor({ timeout: 20_000 });
+        await b.getByLabel('Quantity').fill('2');
+        await b.getByRole('button', { name: 'Add to cart' }).click();
+        await b.getByRole('status').filter({ hasText: 'Added to your cart.' }).waitFor();
+        await checkOut(buyer, /Visa/);
+        assert.match(await settledStatus(b), /Your order is confirmed/);
+
+        await m.goto('/merchant/orders');
+        await m.getByRole('heading', { level: 1, name: 'Orders with my products' }).waitFor();
+        await m.getByText(`2 × ${name}`).waitFor();
+        await checkPage(seller, 'merchant-orders');
+        await m.goto('/merchant');
+        await m.getByRole('link', { name }).click();
+        await m.getByRole('heading', { level: 2, name: 'Stock' }).waitFor();
+        const stock = m
+          .locator('section')
+          .filter({ has: m.getByRole('heading', { level: 2, name: 'Stock' }) });
+        await assertEventually(
+          async () =>
+            /Available\s*5\s*On hand\s*5\s*Reserved\s*0/.test((await stock.last().textContent()) ?? ''),
+          'the stock shows 5 available, 5 on hand, none reserved',
+        );
+      }),
+    );
+  });
+});
+
+describe('an operator', () => {
+  test('sees two catalog instances, kills one with the button, sees it go and come back; the charts show traffic', async () => {
+    const tab = await openTab(e2e);
+    const { page } = tab;
+    await inTab(tab, 'operator', async () => {
+      const admin = demoAccounts(e2e.system).admin;
+      await logIn(tab, admin.email, admin.password);
+      await page.goto('/ops');
+      await page.getByRole('heading', { level: 1, name: 'Operations' }).waitFor();
+      const table = page.getByRole('table', { name: 'catalog instances' });
+      const upIds = async () => {
+        const ids: string[] = [];
+        for (const row of await table.getByRole('row').all()) {
+          const cells = await row.getByRole('cell').allTextContents();
+          if (cells.length > 1 && /^up$/i.test(cells[1]!.trim())) ids.push(cells[0]!.trim());
+        }
+        return ids;
+      };
+      await assertEventually(async () => (await upIds()).length === 2, 'two catalog instances up');
+      const before = await upIds();
+      const victim = before[0]!;
+      await page.getByRole('button', { name: `Kill ${victim}` }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Killed ${victim}` })
+        .waitFor();
+      // Evicted by the registry (its heartbeats stopped), then replaced by the supervisor's restart.
+      await assertEventually(async () => !(await upIds()).includes(victim), `${victim} no longer up`, 20_000);
+      await assertEventually(
+        async () => {
+          const now = await upIds();
+          return now.length === 2 && now.some((id) => !before.includes(id));
+        },
+        'a new catalog instance up beside the survivor',
+        40_000,
+      );
+      // Traffic for the charts.
+      for (let i = 0; i < 30; i++) await fetch(`${e2e.baseUrl}/api/products?limit=5`);
+      await page.getByRole('heading', { level: 2, name: 'Traffic' }).waitFor();
+      await page
+        .locator('figure')
+        .filter({ hasText: /^catalog: requests per second/ })
+        .locator('canvas')
+        .first()
+        .waitFor();
+      await assertEventually(
+        async () =>
+          /[1-9][0-9.]* req\/s/.test(
+            (await page
+              .locator('figure')
+              .filter({ hasText: /^catalog:/ })
+              .textContent()) ?? '',
+          ),
+        'the catalog chart shows requests',
+        30_000,
+      );
+      await checkPage(tab, 'ops');
+    });
+  });
+});
+
+async function assertEventually(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > until) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
