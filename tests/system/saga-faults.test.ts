@@ -139,7 +139,14 @@ describe('crash at every step', () => {
       if (Date.now() > until) throw new Error(`cancel not accepted within 30 s: ${res.text}`);
       await new Promise((r) => setTimeout(r, 300));
     }
-    const cancelled = await settledOrder(system, customer, confirmed.id, 60_000);
+    // A confirmed order stays CONFIRMED while its stock is returned and its payment refunded.
+    const cancelled = await settledOrder(
+      system,
+      customer,
+      confirmed.id,
+      60_000,
+      (o) => o.status === 'CANCELLED',
+    );
     assert.equal(cancelled.status, 'CANCELLED');
     assert.equal(cancelled.cancelReason, 'CUSTOMER_CANCELLED');
 

@@ -70,14 +70,20 @@ export interface CheckoutOptions {
   expectedTotal?: number;
 }
 
-/** Polls an order until it is CONFIRMED or CANCELLED (bounded), and answers it. */
-export async function settledOrder(system: System, who: Account, orderId: string, withinMs = 30_000) {
+/** Polls an order until `settled` holds (by default: no longer PENDING), within `withinMs`; answers it. */
+export async function settledOrder(
+  system: System,
+  who: Account,
+  orderId: string,
+  withinMs = 30_000,
+  settled: (order: Order) => boolean = (order) => order.status !== 'PENDING',
+) {
   const until = Date.now() + withinMs;
   for (;;) {
     const res = await api(system, 'GET', `/api/orders/${orderId}`, { token: who.accessToken });
     if (res.status === 200) {
       const order = res.body as unknown as Order;
-      if (order.status !== 'PENDING') return order;
+      if (settled(order)) return order;
     }
     if (Date.now() > until)
       throw new Error(`order ${orderId} not settled within ${withinMs} ms: ${res.text}`);
