@@ -247,3 +247,33 @@ async function assertEventually(
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+describe('every other page', () => {
+  test('log-in, category, a search with no result, a product seen signed out and an unknown page pass the same checks', async () => {
+    const tab = await openTab(e2e);
+    const { page } = tab;
+    await inTab(tab, 'pages', async () => {
+      const categories = (await (await fetch(`${e2e.baseUrl}/api/categories`)).json()) as {
+        items: { slug: string; name: string }[];
+      };
+      const category = categories.items[0]!;
+      const product = (await (await fetch(`${e2e.baseUrl}/api/products?limit=1`)).json()) as {
+        items: { id: string; name: string }[];
+      };
+      const pages: [string, string, string][] = [
+        ['login', '/login', 'Log in'],
+        ['category', `/c/${category.slug}`, category.name],
+        ['search-empty', '/search?q=zzqxnothing', 'Search'],
+        ['product-signed-out', `/p/${product.items[0]!.id}`, product.items[0]!.name],
+        ['not-found', '/no/such/page', 'Page not found'],
+      ];
+      for (const [name, path, heading] of pages) {
+        await page.goto(path);
+        await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+        if (name === 'product-signed-out') await page.getByRole('link', { name: 'Log in to buy' }).waitFor();
+        if (name === 'search-empty') await page.getByText('No products match').waitFor();
+        await checkPage(tab, name);
+      }
+    });
+  });
+});
