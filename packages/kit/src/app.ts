@@ -92,7 +92,12 @@ export async function buildApp<Config>(
     },
     metrics: metrics.registry,
     clock,
-    registry: deps.registry ?? { services: () => [], connected: false },
+    registry: deps.registry ?? {
+      services: () => [],
+      connected: false,
+      on: () => undefined,
+      off: () => undefined,
+    },
     events: outboxWriter(definition.name),
   };
 

@@ -31,10 +31,12 @@ export interface ServiceContext<Config = Record<string, unknown>> {
   readonly events: EventWriter;
 }
 
-/** Read access to the local registry cache. */
+/** Read access to the local registry cache, and word when a service's instances change. */
 export interface RegistryView {
   services(): Service[];
   readonly connected: boolean;
+  on(event: 'change', listener: (service: string) => void): unknown;
+  off(event: 'change', listener: (service: string) => void): unknown;
 }
 
 /** A Bazaar service, described: the kit builds and runs it. */

@@ -1,5 +1,5 @@
-import type { EventEmitter } from 'node:events';
 import type { OpsServiceList } from '@bazaar/contracts';
+import type { RegistryView } from '@bazaar/kit';
 
 /** Timing of the feed; the defaults suit the console. */
 export interface FeedTiming {
@@ -27,7 +27,7 @@ export interface Watcher {
  */
 export class ServicesFeed {
   readonly #list: () => OpsServiceList;
-  readonly #changes: EventEmitter | undefined;
+  readonly #changes: Pick<RegistryView, 'on' | 'off'> | undefined;
   readonly #timing: FeedTiming;
   readonly #watchers = new Set<Watcher>();
   readonly #onChange = () => this.#schedule();
@@ -36,7 +36,11 @@ export class ServicesFeed {
   #pending: NodeJS.Timeout | undefined;
   #lastSentAt = 0;
 
-  constructor(options: { list: () => OpsServiceList; changes?: EventEmitter; timing?: Partial<FeedTiming> }) {
+  constructor(options: {
+    list: () => OpsServiceList;
+    changes?: Pick<RegistryView, 'on' | 'off'>;
+    timing?: Partial<FeedTiming>;
+  }) {
     this.#list = options.list;
     this.#changes = options.changes;
     this.#timing = { ...DEFAULT_TIMING, ...options.timing };

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { type Instance, InstanceId, OpsMetrics, OpsServiceList, Problem } from '@bazaar/contracts';
 import { AppError, type RegistryView, requireRole, type ServiceClient } from '@bazaar/kit';
@@ -43,7 +42,7 @@ export interface OpsDependencies {
  */
 export function opsRoutes(scope: FastifyInstance, deps: OpsDependencies): void {
   const list = () => servicesList(deps);
-  const feed = new ServicesFeed({ list, changes: changesOf(deps.registry) });
+  const feed = new ServicesFeed({ list, changes: deps.registry });
   // Before the server waits for open connections to end: end the streams that never would.
   scope.addHook('preClose', (done) => {
     feed.close();
@@ -198,9 +197,4 @@ function findInstance(registry: RegistryView, id: string): Instance | undefined 
     if (found) return found;
   }
   return undefined;
-}
-
-/** The registry's change events, when the view has them (the kit's registry watch does). */
-function changesOf(registry: RegistryView): EventEmitter | undefined {
-  return registry instanceof EventEmitter ? registry : undefined;
 }
