@@ -1,4 +1,5 @@
 export * from './catalog.ts';
+export * from './config.ts';
 export * from './cursor.ts';
 export * from './errors.ts';
 export * from './events.ts';

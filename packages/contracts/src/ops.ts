@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox';
+import { AppliedConfig } from './config.ts';
 import { InstanceId, InstanceStatus, ServiceName } from './registry.ts';
 
 /**
@@ -19,6 +20,8 @@ export const OpsInstance = Type.Object({
   latencyMs: Type.Union([Type.Number(), Type.Null()]),
   /** Whether the console may kill it: embedded mode, not down, not the gateway answering. */
   killable: Type.Boolean(),
+  /** The live-config version it applied, and why it refused a newer one (null: none reported). */
+  config: Type.Union([AppliedConfig, Type.Null()]),
 });
 export type OpsInstance = Static<typeof OpsInstance>;
 
@@ -63,3 +66,97 @@ export const OpsMetrics = Type.Object({
   items: Type.Array(OpsSeries),
 });
 export type OpsMetrics = Static<typeof OpsMetrics>;
+
+// ---- Alerts ---------------------------------------------------------------------------------
+
+/** `page`: act now; `ticket`: act today. */
+export const AlertSeverity = Type.Union([Type.Literal('page'), Type.Literal('ticket')]);
+export type AlertSeverity = Static<typeof AlertSeverity>;
+
+/**
+ * One active alert of the embedded evaluator: `pending` while its condition has held for less
+ * than the rule's `for`, then `firing`. `labels` are the series' labels (e.g. `service`), `value`
+ * the expression's value when last evaluated.
+ */
+export const OpsAlert = Type.Object({
+  name: Type.String(),
+  severity: AlertSeverity,
+  state: Type.Union([Type.Literal('pending'), Type.Literal('firing')]),
+  summary: Type.String(),
+  labels: Type.Record(Type.String(), Type.String()),
+  value: Type.Number(),
+  activeSince: Type.String({ format: 'date-time' }),
+});
+export type OpsAlert = Static<typeof OpsAlert>;
+
+/** `GET /api/ops/alerts`: active alerts, firing first; `rules` counts the rules evaluated. */
+export const OpsAlertList = Type.Object({
+  items: Type.Array(OpsAlert),
+  rules: Type.Integer({ minimum: 0 }),
+  evaluatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+export type OpsAlertList = Static<typeof OpsAlertList>;
+
+// ---- Traces ---------------------------------------------------------------------------------
+
+/** One span as the embedded collector keeps it. Times are wall-clock ISO, durations in ms. */
+export const OpsSpan = Type.Object({
+  traceId: Type.String({ pattern: '^[0-9a-f]{32}$' }),
+  spanId: Type.String({ pattern: '^[0-9a-f]{16}$' }),
+  parentSpanId: Type.Union([Type.String(), Type.Null()]),
+  service: Type.String(),
+  instance: Type.String(),
+  name: Type.String(),
+  kind: Type.Union(
+    ['internal', 'server', 'client', 'producer', 'consumer'].map((k) => Type.Literal(k)),
+  ),
+  startTime: Type.String({ format: 'date-time' }),
+  /** Milliseconds since the trace's first span started (for a waterfall). */
+  offsetMs: Type.Number({ minimum: 0 }),
+  durationMs: Type.Number({ minimum: 0 }),
+  status: Type.Union([Type.Literal('unset'), Type.Literal('ok'), Type.Literal('error')]),
+  attributes: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+});
+export type OpsSpan = Static<typeof OpsSpan>;
+
+/** A trace in a list: its root (or earliest) span's service and name, and what it spans. */
+export const OpsTraceSummary = Type.Object({
+  traceId: Type.String(),
+  service: Type.String(),
+  name: Type.String(),
+  /** The root span's `http.route` when it is an HTTP request, else null. */
+  route: Type.Union([Type.String(), Type.Null()]),
+  /** The root span's HTTP status, when it is an HTTP request. */
+  httpStatus: Type.Union([Type.Integer(), Type.Null()]),
+  startTime: Type.String({ format: 'date-time' }),
+  durationMs: Type.Number({ minimum: 0 }),
+  spanCount: Type.Integer({ minimum: 1 }),
+  services: Type.Array(Type.String()),
+  error: Type.Boolean(),
+});
+export type OpsTraceSummary = Static<typeof OpsTraceSummary>;
+
+/**
+ * `GET /api/ops/traces?traceId=&service=&route=&status=ok|error&minDurationMs=&sort=recent|slowest&limit=`
+ * (limit ≤ 100, default 50): recent traces kept by the embedded collector, newest or slowest first.
+ */
+export const OpsTraceQuery = Type.Object(
+  {
+    traceId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{1,32}$' })),
+    service: Type.Optional(Type.String({ maxLength: 64 })),
+    route: Type.Optional(Type.String({ maxLength: 256 })),
+    status: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('error')])),
+    minDurationMs: Type.Optional(Type.Number({ minimum: 0 })),
+    sort: Type.Optional(Type.Union([Type.Literal('recent'), Type.Literal('slowest')])),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type OpsTraceQuery = Static<typeof OpsTraceQuery>;
+
+export const OpsTraceList = Type.Object({ items: Type.Array(OpsTraceSummary) });
+export type OpsTraceList = Static<typeof OpsTraceList>;
+
+/** `GET /api/ops/traces/:traceId`: every span kept, ordered by start. */
+export const OpsTrace = Type.Object({ traceId: Type.String(), spans: Type.Array(OpsSpan) });
+export type OpsTrace = Static<typeof OpsTrace>;

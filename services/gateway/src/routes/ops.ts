@@ -179,6 +179,8 @@ function servicesList(deps: OpsDependencies): OpsServiceList {
           inflight: view?.inflight ?? 0,
           latencyMs: view?.ewmaMs ?? null,
           killable: deps.embedded && i.status !== 'down' && Number(i.metadata.pid) !== process.pid,
+          // Filled from the instance's heartbeats once the config center reports applied versions.
+          config: null,
         };
       }),
     };
