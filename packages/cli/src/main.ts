@@ -30,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
         );
         return 0;
       }
+      case 'logs':
+        return await (await import('./logs.ts')).logsCommand(rest);
       case 'events':
         // Loaded on demand: it brings the kit, which no other command needs.
         return await (await import('./events.ts')).eventsCommand(rest);

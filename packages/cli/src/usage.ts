@@ -22,6 +22,9 @@ Commands:
   events redrive [--service S [--id N]]
                                    process dead letters again (all, one service's, or one)
              --data-dir DIR, --database URL (one service's database, in production)
+  logs [SERVICE] [--trace ID] [--since 10m|DATE] [-f] [--json]
+                                   every instance's log lines in time order (embedded mode;
+                                   -f follows new lines), from --data-dir DIR
   build-web [--force]              build the web app into web/dist (\`up\` does it when sources changed)
   help     show this text
 `;
