@@ -1,4 +1,5 @@
 import type { System } from '../../packages/cli/src/system.ts';
+import { rememberSecret } from '../support/secret-scan.ts';
 
 /** A signed-in user of the running system. */
 export interface Account {
@@ -41,7 +42,19 @@ export async function apiAt(baseUrl: string, method: string, path: string, optio
   } catch {
     body = text;
   }
+  rememberSecrets(options.body, body);
   return { status: res.status, headers: res.headers, body: body as Record<string, unknown>, text };
+}
+
+/** Passwords sent and tokens received are remembered, so the log scan at the system's stop looks for them. */
+function rememberSecrets(sent: unknown, received: unknown): void {
+  for (const value of [sent, received]) {
+    if (!value || typeof value !== 'object') continue;
+    for (const [key, field] of Object.entries(value)) {
+      if (typeof field === 'string' && /password|token/i.test(key) && key !== 'paymentToken')
+        rememberSecret(field);
+    }
+  }
 }
 
 /** Logs in and returns the account with its tokens. */

@@ -12,6 +12,7 @@ import {
   type ShopDatabases,
 } from '../support/invariants.ts';
 import { freePort } from '../support/ports.ts';
+import { assertNoSecretsLogged } from '../support/secret-scan.ts';
 
 /** Starts the whole embedded system on free ports in a fresh data folder. */
 export async function startTestSystem(
@@ -41,6 +42,13 @@ export async function startTestSystem(
     system,
     async stop() {
       await system.stop();
+      // Every system a test ran is checked for secrets in its logs before its data goes.
+      try {
+        assertNoSecretsLogged(dataDir);
+      } catch (err) {
+        console.log(`test data kept in ${dataDir}`);
+        throw err;
+      }
       // BAZAAR_KEEP_TEST_DATA=1 keeps the cluster and the instances' JSON logs for a post-mortem.
       if (process.env.BAZAAR_KEEP_TEST_DATA) console.log(`test data kept in ${dataDir}`);
       else await removeDataDir(dataDir);
