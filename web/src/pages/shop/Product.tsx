@@ -5,6 +5,7 @@ import { Link, useParams } from 'react-router';
 import { ErrorNote, Loading, Money, PageTitle } from '../../components/ui.tsx';
 import { ApiError } from '../../lib/api.ts';
 import { useAuth } from '../../lib/auth.tsx';
+import { formatAgo } from '../../lib/ops-text.ts';
 import { MAX_LINE_QUANTITY, useAddToCart, useCategories, useProduct, useStock } from '../../lib/shop.ts';
 
 /** `/p/:id`: the product, or a note that it is gone. */
@@ -38,8 +39,10 @@ function Gone() {
 
 function ProductDetails({ product }: { product: Product }) {
   const stock = useStock(product.id);
-  // The stock service knows best; the product's own figure stands in if it cannot be asked.
+  // The stock service knows best; the product's own figure stands in if it cannot be asked, and
+  // then says how old it is.
   const available = stock.data?.available ?? product.available;
+  const asOf = stock.data === undefined && stock.isError ? product.availableAsOf : null;
   return (
     <article className="product-page">
       <div className="thumb product-thumb" aria-hidden="true">
@@ -51,7 +54,11 @@ function ProductDetails({ product }: { product: Product }) {
         <p className="price product-price">
           <Money amount={product.price} currency={product.currency} />
         </p>
-        <Availability available={available} loading={stock.isPending && product.available === null} />
+        <Availability
+          available={available}
+          asOf={asOf}
+          loading={stock.isPending && product.available === null}
+        />
         <BuyControls product={product} available={available} />
         <h2>Description</h2>
         <p className="description">{product.description || 'No description yet.'}</p>
@@ -71,11 +78,24 @@ function CategoryLink({ slug }: { slug: string }) {
   );
 }
 
-function Availability({ available, loading }: { available: number | null; loading: boolean }) {
+function Availability({
+  available,
+  asOf,
+  loading,
+}: {
+  available: number | null;
+  asOf: string | null;
+  loading: boolean;
+}) {
   if (loading) return <p className="stock muted">Checking stock…</p>;
   if (available === null) return <p className="stock muted">Stock not known right now.</p>;
-  if (available <= 0) return <p className="stock stock-out">Out of stock</p>;
-  return <p className="stock stock-in">In stock: {available} available</p>;
+  const age = asOf ? <span className="muted"> (last known, {formatAgo(asOf, Date.now())})</span> : null;
+  if (available <= 0) return <p className="stock stock-out">Out of stock{age}</p>;
+  return (
+    <p className="stock stock-in">
+      In stock: {available} available{age}
+    </p>
+  );
 }
 
 /** Visitors are asked to log in, customers can buy, merchants and admins only look. */
