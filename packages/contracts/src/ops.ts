@@ -107,9 +107,14 @@ export const OpsSpan = Type.Object({
   service: Type.String(),
   instance: Type.String(),
   name: Type.String(),
-  kind: Type.Union(
-    ['internal', 'server', 'client', 'producer', 'consumer'].map((k) => Type.Literal(k)),
-  ),
+  // Spelt out: a union built with `.map()` is typed `never` (its literals widen to string).
+  kind: Type.Union([
+    Type.Literal('internal'),
+    Type.Literal('server'),
+    Type.Literal('client'),
+    Type.Literal('producer'),
+    Type.Literal('consumer'),
+  ]),
   startTime: Type.String({ format: 'date-time' }),
   /** Milliseconds since the trace's first span started (for a waterfall). */
   offsetMs: Type.Number({ minimum: 0 }),
