@@ -21,10 +21,11 @@ import { databaseReachable } from './db/pool.ts';
 import { authEnabled, type RegistryView, type ServiceContext, type ServiceDefinition } from './definition.ts';
 import { AppError, problem } from './errors.ts';
 import { outboxWriter } from './events/api.ts';
+import type { LiveConfigView } from './live-config/live-config.ts';
 import { createMetrics, type KitMetrics, statusClass } from './metrics.ts';
 import { installProblemHandlers, sendProblem } from './problem-handler.ts';
+import { endServerSpan, requestTrace } from './telemetry/http-spans.ts';
 import { type Clock, systemClock } from './time.ts';
-import { continueTrace } from './trace.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -48,6 +49,8 @@ export interface AppDependencies<Config> {
   draining?: () => boolean;
   chaos?: ChaosState;
   registry?: RegistryView;
+  /** The instance's live config (default: version 0, no values). */
+  liveConfig?: LiveConfigView;
 }
 
 /** The app and the context its routes were given. */
@@ -99,6 +102,7 @@ export async function buildApp<Config>(
       off: () => undefined,
     },
     events: outboxWriter(definition.name),
+    liveConfig: deps.liveConfig ?? { version: 0, values: {} },
   };
 
   const auth = authEnabled(definition)
@@ -144,6 +148,7 @@ export async function buildApp<Config>(
     schemaController: { compilersFactory: { buildValidator: bodiesWithoutCoercion as never } },
   }) as unknown as FastifyInstance;
   app.decorateRequest('bazaar', null as unknown as RequestContext);
+  app.decorateRequest('serverSpan', undefined);
   installProblemHandlers(app);
   installRequestAuth(app, {
     auth,
@@ -156,7 +161,7 @@ export async function buildApp<Config>(
     const authorization = request.headers.authorization;
     request.bazaar = {
       requestId: request.id,
-      trace: continueTrace(request.headers[H.traceparent] as string | undefined),
+      trace: requestTrace(request, isOperational(request)),
       deadline: Deadline.fromHeader(
         request.headers[H.deadline] as string | undefined,
         config.BAZAAR_DEFAULT_DEADLINE_MS,
@@ -206,11 +211,13 @@ export async function buildApp<Config>(
     };
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    endServerSpan(request, reply.statusCode, labels.route);
     if (reply.statusCode >= 500) {
       request.log.warn(
         {
           reqId: request.id,
           traceId: request.bazaar?.trace.traceId,
+          spanId: request.bazaar?.trace.spanId,
           status: reply.statusCode,
           route: labels.route,
         },

@@ -8,6 +8,7 @@ import type { AuthSources } from './auth/authenticator.ts';
 import type { ServiceClient } from './client/service-client.ts';
 import type { KitConfig } from './config.ts';
 import type { ConsumerDefinition, EventWriter } from './events/api.ts';
+import type { LiveConfigView } from './live-config/live-config.ts';
 import type { Clock } from './time.ts';
 
 /** What a service's routes, hooks and jobs are given: everything the kit set up for this instance. */
@@ -29,6 +30,8 @@ export interface ServiceContext<Config = Record<string, unknown>> {
   readonly registry: RegistryView;
   /** Writes events to this service's outbox, inside the caller's transaction. */
   readonly events: EventWriter;
+  /** The live config this instance applied (the config center's; version 0: none set). */
+  readonly liveConfig: LiveConfigView;
 }
 
 /** Read access to the local registry cache, and word when a service's instances change. */
@@ -70,6 +73,13 @@ export interface ServiceDefinition<Config = Record<string, unknown>> {
   register?: boolean;
   /** When false, `/health/ready` does not wait for a registration (the registry itself). */
   readyNeedsRegistration?: boolean;
+  /**
+   * Applies the service's own parts of a live-config version pushed by the config center (values
+   * checked against contracts' `LiveConfigSchemas[name]`, defaults filled), before the kit applies
+   * `logLevel` and `resilience`. Throwing refuses the version: the instance keeps its old values and
+   * reports why. Never called for version 0 (nothing set: environment settings hold).
+   */
+  liveConfig?: (values: Record<string, unknown>, ctx: ServiceContext<Config>) => void | Promise<void>;
 }
 
 /** How a service verifies tokens, when it needs more than `auth: true`. */

@@ -161,3 +161,33 @@ export function createMetrics(service: string): KitMetrics {
 export function statusClass(status: number): string {
   return `${Math.floor(status / 100)}xx`;
 }
+
+/**
+ * A gauge read at scrape time (a database count, an age). A read that fails, or takes longer than
+ * `timeoutMs`, keeps the last value: a slow or absent database never fails or stalls a scrape.
+ */
+export function scrapeTimeGauge(
+  registry: Registry,
+  options: { name: string; help: string; read: () => Promise<number>; timeoutMs?: number },
+): Gauge {
+  const timeoutMs = options.timeoutMs ?? 500;
+  return new Gauge({
+    name: options.name,
+    help: options.help,
+    registers: [registry],
+    async collect() {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), timeoutMs);
+      });
+      try {
+        const value = await Promise.race([options.read(), late]);
+        if (value !== undefined) this.set(value);
+      } catch {
+        // keep the last value
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  });
+}

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { LiveConfigSchemas, type ResilienceConfig } from '@bazaar/contracts';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
@@ -10,13 +11,16 @@ import { ServiceTokens } from './auth/service-tokens.ts';
 import { ServiceClient } from './client/service-client.ts';
 import { ConfigError, type KitConfig, loadConfig } from './config.ts';
 import { migrateService, readMigrations } from './db/migrate.ts';
-import { createPool } from './db/pool.ts';
+import { createPool, observePool } from './db/pool.ts';
 import type { ServiceContext, ServiceDefinition } from './definition.ts';
+import { observeOutboxLag } from './events/outbox-lag.ts';
 import { type EventRuntime, startEventRuntime } from './events/runtime.ts';
+import { LiveConfig, registryConfigFetch } from './live-config/live-config.ts';
 import { createLogger } from './log.ts';
 import { createMetrics, type KitMetrics } from './metrics.ts';
 import { Registration } from './registry/registration.ts';
 import { RegistryWatch } from './registry/watch.ts';
+import { startTracing } from './telemetry/tracer.ts';
 import { sleep, systemClock } from './time.ts';
 
 /** A running instance. */
@@ -51,6 +55,13 @@ export async function startService<Config>(
   const instanceId = config.BAZAAR_INSTANCE_ID ?? `${definition.name}-${randomBytes(4).toString('hex')}`;
   const log = createLogger({ service: definition.name, instanceId, level: config.BAZAAR_LOG_LEVEL });
   const metrics = createMetrics(definition.name);
+  const tracing = startTracing({
+    service: definition.name,
+    instanceId,
+    version: definition.version,
+    env,
+    log,
+  });
   const registryUrls = config.BAZAAR_REGISTRY_URL.split(',').map((u) => u.trim().replace(/\/$/, ''));
 
   let db: pg.Pool | undefined;
@@ -67,6 +78,7 @@ export async function startService<Config>(
       application: instanceId,
       log,
     });
+    observePool(db, metrics.registry, 'main');
   }
 
   const dispatcher = new Agent({
@@ -77,6 +89,7 @@ export async function startService<Config>(
   });
   const watch = new RegistryWatch({ urls: registryUrls, log });
   const clients = new Map<string, ServiceClient>();
+  let resilience: ResilienceConfig | undefined;
   const tokens = serviceTokens(definition.name, config, log, metrics, () => client('identity'));
   const client = (service: string): ServiceClient => {
     let c = clients.get(service);
@@ -90,6 +103,7 @@ export async function startService<Config>(
         balancer: config.BAZAAR_BALANCER,
         defaultDeadlineMs: config.BAZAAR_DEFAULT_DEADLINE_MS,
         serviceToken: tokens && needsServiceToken(service) ? () => tokens.current(service) : undefined,
+        resilience,
       });
       clients.set(service, c);
     }
@@ -100,6 +114,25 @@ export async function startService<Config>(
   });
   watch.on('connected', () => metrics.registryConnected.set(1));
   watch.on('disconnected', () => metrics.registryConnected.set(0));
+
+  // The config center's values for this service, pushed through the watch: the service's own parts
+  // first (its hook may refuse them), then the kit's log level and every client's thresholds.
+  const liveSchema = LiveConfigSchemas[definition.name];
+  const credential = config.BAZAAR_SERVICE_CREDENTIAL;
+  const liveConfig =
+    definition.register !== false && liveSchema && credential
+      ? new LiveConfig({
+          schema: liveSchema,
+          fetch: registryConfigFetch({ urls: registryUrls, service: definition.name, credential }),
+          log,
+          apply: async (values) => {
+            await definition.liveConfig?.(values, ctx);
+            log.level = values.logLevel as string;
+            resilience = values.resilience as ResilienceConfig;
+            for (const c of clients.values()) c.configure(resilience);
+          },
+        })
+      : undefined;
 
   let registration: Registration | undefined;
   let draining = false;
@@ -117,6 +150,7 @@ export async function startService<Config>(
       (registration?.registered ?? false),
     draining: () => draining,
     registry: watch,
+    liveConfig,
   });
 
   if (db && definition.migrations) {
@@ -131,6 +165,7 @@ export async function startService<Config>(
   }
   let events: EventRuntime | undefined;
   if (db) {
+    observeOutboxLag(db, metrics.registry);
     events = await startEventRuntime({
       service: definition.name,
       instanceId,
@@ -145,7 +180,15 @@ export async function startService<Config>(
     log.warn('consumers need a database (declare migrations): they are not started');
   }
   const dependencies = definition.dependencies ?? [];
-  if (dependencies.length > 0 || auth) await watch.start();
+  if (liveConfig) {
+    watch.on('config', (pushed: { service: string }) => {
+      if (pushed.service === definition.name) void liveConfig.refresh();
+    });
+    // A new watch stream may follow missed pushes: read the current version again.
+    watch.on('connected', () => void liveConfig.refresh());
+  }
+  if (dependencies.length > 0 || auth || liveConfig) await watch.start();
+  await liveConfig?.refresh();
   tokens?.prepare(dependencies.filter(needsServiceToken));
   auth?.start();
 
@@ -173,6 +216,7 @@ export async function startService<Config>(
         metadata: { pid: String(process.pid), slot: env.BAZAAR_SLOT ?? '' },
       },
       log,
+      report: liveConfig && (() => liveConfig.applied()),
     });
     await registration.start();
   }
@@ -209,9 +253,12 @@ export async function startService<Config>(
       await definition.onStop?.(ctx);
       tokens?.stop();
       auth?.stop();
+      liveConfig?.stop();
       watch.stop();
       await dispatcher.close().catch(() => undefined);
       await db?.end().catch(() => undefined);
+      // Last: the spans of the drain and of the final relay pass go too.
+      await tracing?.shutdown();
       log.info('stopped');
     })();
     return stopping;

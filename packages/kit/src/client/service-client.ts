@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Headers as H, type Instance } from '@bazaar/contracts';
+import { Headers as H, type Instance, type ResilienceConfig } from '@bazaar/contracts';
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import {
   BrokenCircuitError,
@@ -16,6 +16,7 @@ import { updateEwma } from '../balancing/ewma.ts';
 import { currentContext } from '../context.ts';
 import type { KitMetrics } from '../metrics.ts';
 import type { InstanceSource } from '../registry/watch.ts';
+import { endClientSpan, startClientSpan, traceparentOf } from '../telemetry/spans.ts';
 import { type Clock, sleep, systemClock } from '../time.ts';
 import { newSpanId, traceparent } from '../trace.ts';
 import { fullJitterBackoff } from './backoff.ts';
@@ -54,6 +55,17 @@ export interface CallResult {
   attempts: number;
 }
 
+/**
+ * Whether the target can take a call now: `available` instances of `instances` have a circuit that
+ * lets calls through; when none has, `retryInMs` is the wait until the soonest open circuit lets a
+ * probe through (null without any instance).
+ */
+export interface Availability {
+  instances: number;
+  available: number;
+  retryInMs: number | null;
+}
+
 /** The client's view of one instance, for `/api/ops/services`. */
 export interface EndpointView {
   id: string;
@@ -72,6 +84,8 @@ interface EndpointState {
   ewmaMs: number;
   lastSampleAt: number;
   breaker: CircuitBreakerPolicy;
+  /** Stops listening to the breaker's state changes (when it is replaced). */
+  unlisten?: () => void;
   openedAt: number;
 }
 
@@ -93,8 +107,15 @@ const HOP_BY_HOP = new Set([
   H.traceparent,
   H.requestId,
 ]);
-const MAX_ATTEMPTS = 3;
-const HALF_OPEN_AFTER_MS = 5_000;
+/** QUALITY.md's thresholds; the config center's `resilience` replaces them at run time. */
+const DEFAULT_RESILIENCE: ResilienceConfig = {
+  breakerFailureRatio: 0.5,
+  breakerMinimumCalls: 20,
+  breakerWindowMs: 10_000,
+  breakerHalfOpenAfterMs: 5_000,
+  maxAttempts: 3,
+  retryBudgetRatio: 0.2,
+};
 
 /** Raised inside one attempt so the breaker and the retry loop see why it failed. */
 class AttemptFailure extends Error {
@@ -121,12 +142,12 @@ export class ServiceClient {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #balancer: Balancer<EndpointState>;
-  readonly #budget: RetryBudget;
+  #budget: RetryBudget;
   readonly #outliers: OutlierDetector;
   readonly #backoff: (attempt: number) => number;
   readonly #defaultDeadlineMs: number;
   readonly #serviceToken: () => string | undefined;
-  readonly #halfOpenAfterMs: number;
+  #resilience: ResilienceConfig;
   #endpoints = new Map<string, EndpointState>();
   #lastInstances: readonly Instance[] | undefined;
 
@@ -142,6 +163,8 @@ export class ServiceClient {
     serviceToken?: () => string | undefined;
     /** How long an open circuit waits before a probe (QUALITY: 5 s). */
     halfOpenAfterMs?: number;
+    /** Breaker, retry and budget thresholds (default QUALITY.md's); `configure` changes them later. */
+    resilience?: Partial<ResilienceConfig>;
   }) {
     this.target = options.target;
     this.#source = options.source;
@@ -150,8 +173,12 @@ export class ServiceClient {
     this.#log = options.log.child({ target: options.target });
     this.#clock = options.clock ?? systemClock;
     this.#balancer = createBalancer<EndpointState>(options.balancer ?? 'round-robin', { clock: this.#clock });
-    this.#halfOpenAfterMs = options.halfOpenAfterMs ?? HALF_OPEN_AFTER_MS;
-    this.#budget = createRetryBudget({ clock: this.#clock });
+    this.#resilience = {
+      ...DEFAULT_RESILIENCE,
+      ...(options.halfOpenAfterMs === undefined ? {} : { breakerHalfOpenAfterMs: options.halfOpenAfterMs }),
+      ...options.resilience,
+    };
+    this.#budget = createRetryBudget({ clock: this.#clock, ratio: this.#resilience.retryBudgetRatio });
     this.#backoff = fullJitterBackoff({ baseMs: 50, capMs: 1_000 });
     this.#defaultDeadlineMs = options.defaultDeadlineMs ?? 5_000;
     this.#serviceToken = options.serviceToken ?? (() => undefined);
@@ -169,8 +196,27 @@ export class ServiceClient {
     });
   }
 
-  /** Sends a request and returns the first acceptable answer, streaming its body. */
+  /**
+   * Sends a request and returns the first acceptable answer, streaming its body. Within a request
+   * or an event, the call is a client span of its trace: every attempt sends that span's
+   * `traceparent`.
+   */
   async request(options: CallOptions): Promise<CallResult> {
+    const trace = currentContext()?.trace;
+    const span = trace ? startClientSpan(this.target, options.method ?? 'GET', trace) : undefined;
+    if (!span) return this.#send(options, trace && traceparent(trace, newSpanId()));
+    try {
+      const result = await this.#send(options, traceparentOf(span));
+      const address = this.#endpoints.get(result.instanceId)?.address;
+      endClientSpan(span, { status: result.status, attempts: result.attempts, address });
+      return result;
+    } catch (err) {
+      endClientSpan(span, { error: err });
+      throw err;
+    }
+  }
+
+  async #send(options: CallOptions, traceparentHeader: string | undefined): Promise<CallResult> {
     const started = this.#clock.now();
     const method = options.method ?? 'GET';
     const context = currentContext();
@@ -180,8 +226,9 @@ export class ServiceClient {
     const body = encodeBody(options.body);
     const streamed = isStream(body);
     const retryable = (readOnly || options.idempotencyKey !== undefined) && !streamed;
-    const maxAttempts = retryable ? MAX_ATTEMPTS : 1;
+    const maxAttempts = retryable ? this.#resilience.maxAttempts : 1;
     const headers = this.#headers(options, body);
+    if (traceparentHeader) headers[H.traceparent] = traceparentHeader;
     this.#budget.recordRequest();
 
     const tried = new Set<string>();
@@ -258,6 +305,41 @@ export class ServiceClient {
     throw new UpstreamError(this.target, res.status, looksLikeProblem ? (problem as never) : undefined);
   }
 
+  /**
+   * Takes new thresholds (the config center's push). Circuits are rebuilt, closed, when a breaker
+   * threshold changed, and the retry budget starts afresh when its ratio did.
+   */
+  configure(resilience: ResilienceConfig): void {
+    const before = this.#resilience;
+    this.#resilience = { ...resilience };
+    if (before.retryBudgetRatio !== resilience.retryBudgetRatio) {
+      this.#budget = createRetryBudget({ clock: this.#clock, ratio: resilience.retryBudgetRatio });
+    }
+    const breakerChanged =
+      before.breakerFailureRatio !== resilience.breakerFailureRatio ||
+      before.breakerMinimumCalls !== resilience.breakerMinimumCalls ||
+      before.breakerWindowMs !== resilience.breakerWindowMs ||
+      before.breakerHalfOpenAfterMs !== resilience.breakerHalfOpenAfterMs;
+    if (breakerChanged) for (const endpoint of this.#endpoints.values()) this.#attachBreaker(endpoint);
+  }
+
+  /** Whether any instance's circuit lets a call through now, and if none does, for how long not. */
+  availability(): Availability {
+    this.#sync();
+    const now = this.#clock.now();
+    let available = 0;
+    let retryInMs: number | null = null;
+    for (const e of this.#endpoints.values()) {
+      const reopensAt = e.openedAt + this.#resilience.breakerHalfOpenAfterMs;
+      if (e.breaker.state === CircuitState.Open && now < reopensAt) {
+        retryInMs = Math.min(retryInMs ?? Number.POSITIVE_INFINITY, reopensAt - now);
+      } else {
+        available++;
+      }
+    }
+    return { instances: this.#endpoints.size, available, retryInMs: available > 0 ? 0 : retryInMs };
+  }
+
   /** What this client knows of each instance: circuit, ejection, load. */
   endpoints(): EndpointView[] {
     this.#sync();
@@ -305,10 +387,11 @@ export class ServiceClient {
   }
 
   #retryAfterSeconds(): number {
-    let soonest = this.#halfOpenAfterMs;
+    const halfOpenAfterMs = this.#resilience.breakerHalfOpenAfterMs;
+    let soonest = halfOpenAfterMs;
     for (const e of this.#endpoints.values()) {
       if (e.breaker.state === CircuitState.Open) {
-        soonest = Math.min(soonest, Math.max(0, e.openedAt + this.#halfOpenAfterMs - this.#clock.now()));
+        soonest = Math.min(soonest, Math.max(0, e.openedAt + halfOpenAfterMs - this.#clock.now()));
       }
     }
     return Math.max(1, soonest / 1000);
@@ -331,7 +414,8 @@ export class ServiceClient {
     const usable: EndpointState[] = [];
     for (const e of this.#endpoints.values()) {
       if (this.#outliers.isEjected(e.id)) continue;
-      if (e.breaker.state === CircuitState.Open && now < e.openedAt + this.#halfOpenAfterMs) continue;
+      if (e.breaker.state === CircuitState.Open && now < e.openedAt + this.#resilience.breakerHalfOpenAfterMs)
+        continue;
       usable.push(e);
     }
     const fresh = usable.filter((e) => !tried.has(e.id));
@@ -357,23 +441,37 @@ export class ServiceClient {
 
   #newEndpoint(instance: Instance): EndpointState {
     const address = `${instance.host}:${instance.port}`;
-    const breaker = circuitBreaker(handleAll, {
-      halfOpenAfter: this.#halfOpenAfterMs,
-      breaker: new SamplingBreaker({ threshold: 0.5, duration: 10_000, minimumRps: 2 }),
-    });
-    const endpoint: EndpointState = {
+    const endpoint = {
       id: instance.id,
       origin: `http://${address}`,
       address,
       inflight: 0,
       ewmaMs: 0,
       lastSampleAt: 0,
-      breaker,
       openedAt: 0,
-    };
+    } as EndpointState;
+    this.#attachBreaker(endpoint);
+    return endpoint;
+  }
+
+  /** Gives the endpoint a new, closed circuit breaker with the current thresholds. */
+  #attachBreaker(endpoint: EndpointState): void {
+    endpoint.unlisten?.();
+    const r = this.#resilience;
+    const breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: r.breakerHalfOpenAfterMs,
+      breaker: new SamplingBreaker({
+        // cockatiel opens above `threshold`, which must stay below 1 (1 then means "every call").
+        threshold: Math.min(r.breakerFailureRatio, 1 - 1e-9),
+        duration: r.breakerWindowMs,
+        // "At least N calls in the window" as a rate; half a call less, so float rounding never asks for N + 1.
+        minimumRps: (r.breakerMinimumCalls - 0.5) / (r.breakerWindowMs / 1000),
+      }),
+    });
+    const address = endpoint.address;
     const labels = { target: this.target, instance: address };
     this.#metrics.clientCircuitState.set(labels, 0);
-    breaker.onStateChange((state) => {
+    const listener = breaker.onStateChange((state) => {
       if (state === CircuitState.Open) endpoint.openedAt = this.#clock.now();
       const name = circuitName(state);
       this.#metrics.clientCircuitState.set(
@@ -383,7 +481,9 @@ export class ServiceClient {
       this.#metrics.clientCircuitTransitions.inc({ target: this.target, state: name });
       this.#log.warn({ address, circuit: name }, 'circuit state changed');
     });
-    return endpoint;
+    endpoint.breaker = breaker;
+    endpoint.unlisten = () => listener.dispose();
+    endpoint.openedAt = 0;
   }
 
   #headers(options: CallOptions, body: unknown): Record<string, string | string[]> {
@@ -420,12 +520,10 @@ export class ServiceClient {
     timeoutMs: number,
     deadline: Deadline,
   ): Promise<CallResult> {
-    const context = currentContext();
     const headers: Record<string, string | string[]> = {
       ...baseHeaders,
       [H.deadline]: String(Math.max(0, Math.floor(timeoutMs))),
     };
-    if (context) headers[H.traceparent] = traceparent(context.trace, newSpanId());
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     const started = this.#clock.now();
@@ -461,7 +559,10 @@ export class ServiceClient {
         instanceId: endpoint.id,
         attempts: 1,
       };
-      if (RETRY_STATUSES.has(res.statusCode)) throw new AttemptFailure('status', result);
+      // A deliberate 503 (the instance is well, something it needs is not) is an answer, not a failure.
+      if (RETRY_STATUSES.has(res.statusCode) && res.headers[H.degraded] === undefined) {
+        throw new AttemptFailure('status', result);
+      }
       return result;
     } catch (err) {
       clearTimeout(timer);

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
 
 /** A connection pool to the service's own database. */
 export function createPool(options: { url: string; max: number; application: string; log: Logger }): pg.Pool {
@@ -33,4 +34,50 @@ export async function databaseReachable(pool: pg.Pool, timeoutMs = 1_000): Promi
   } finally {
     clearTimeout(timer);
   }
+}
+
+const observed = new WeakMap<Registry, Map<string, pg.Pool>>();
+
+/**
+ * Reports a pool's use at scrape time on `registry`, under `name` (the service's `main` pool, or
+ * another it keeps): connections in use and idle, the most it may open, and queries waiting for one.
+ */
+export function observePool(pool: pg.Pool, registry: Registry, name: string): void {
+  let pools = observed.get(registry);
+  if (!pools) {
+    pools = new Map();
+    observed.set(registry, pools);
+    const all = pools;
+    new Gauge({
+      name: 'bazaar_db_pool_connections',
+      help: 'Database connections of a pool, by pool and state (used, idle)',
+      labelNames: ['pool', 'state'],
+      registers: [registry],
+      collect() {
+        for (const [label, p] of all) {
+          this.set({ pool: label, state: 'used' }, p.totalCount - p.idleCount);
+          this.set({ pool: label, state: 'idle' }, p.idleCount);
+        }
+      },
+    });
+    new Gauge({
+      name: 'bazaar_db_pool_max_connections',
+      help: 'The most connections a pool opens, by pool',
+      labelNames: ['pool'],
+      registers: [registry],
+      collect() {
+        for (const [label, p] of all) this.set({ pool: label }, p.options.max ?? 10);
+      },
+    });
+    new Gauge({
+      name: 'bazaar_db_pool_waiting',
+      help: 'Queries waiting for a free connection, by pool',
+      labelNames: ['pool'],
+      registers: [registry],
+      collect() {
+        for (const [label, p] of all) this.set({ pool: label }, p.waitingCount);
+      },
+    });
+  }
+  pools.set(name, pool);
 }

@@ -3,6 +3,7 @@ import type { EventEnvelope, EventSpec } from '@bazaar/contracts';
 import type pg from 'pg';
 import type { Static, TSchema } from 'typebox';
 import { currentContext } from '../context.ts';
+import { traceTransaction } from '../telemetry/spans.ts';
 import { traceparent } from '../trace.ts';
 
 /** Anything SQL can be sent through: a pool, or one client inside a transaction. */
@@ -18,7 +19,8 @@ export const OUTBOX_CHANNEL = 'kit_outbox';
 
 /**
  * Writes events to the service's outbox. Call it with the transaction that makes the change the
- * event announces: both commit, or neither does.
+ * event announces: both commit, or neither does. The row keeps the `traceparent` of the work that
+ * wrote it; the relay publishes the event under a producer span of that trace.
  */
 export interface EventWriter {
   publish<S extends TSchema>(
@@ -41,16 +43,16 @@ export function outboxWriter(source: string): EventWriter {
         source,
         subject,
         occurredAt: new Date().toISOString(),
-        ...(trace ? { traceparent: traceparent(trace) } : {}),
         data,
       };
       // One round trip: the row, and the notice that wakes the relay when the transaction commits.
       await tx.query(
         `WITH written AS (
-           INSERT INTO kit_outbox (id, type, subject, envelope) VALUES ($1, $2, $3, $4) RETURNING 1
+           INSERT INTO kit_outbox (id, type, subject, envelope, traceparent) VALUES ($1, $2, $3, $4, $5)
+           RETURNING 1
          )
          SELECT pg_notify('${OUTBOX_CHANNEL}', '') FROM written`,
-        [envelope.id, envelope.type, subject, JSON.stringify(envelope)],
+        [envelope.id, envelope.type, subject, JSON.stringify(envelope), trace ? traceparent(trace) : null],
       );
       return envelope;
     },
@@ -74,9 +76,13 @@ export interface ConsumerDefinition<Ctx = unknown> {
 
 /**
  * Runs `fn` in a transaction on a client of `pool`: commits when it resolves, rolls back when it
- * throws (and rethrows).
+ * throws (and rethrows). Within a request or an event it is a `db.transaction` span.
  */
-export async function withTransaction<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+export function withTransaction<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  return traceTransaction(() => runTransaction(pool, fn));
+}
+
+async function runTransaction<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

@@ -15,8 +15,9 @@ import Value from 'typebox/value';
 import type { BusSubscription, DeliveryOutcome } from '../bus/transport.ts';
 import { fullJitterBackoff } from '../client/backoff.ts';
 import { Deadline } from '../client/deadline.ts';
-import { runWithContext } from '../context.ts';
+import { type RequestContext, runWithContext } from '../context.ts';
 import type { KitMetrics } from '../metrics.ts';
+import { endSpan, markFailed, type Span, startConsumerSpan, traceOf } from '../telemetry/spans.ts';
 import { crashPoint } from '../test-hooks.ts';
 import { continueTrace } from '../trace.ts';
 import { type ConsumerDefinition, withTransaction } from './api.ts';
@@ -49,28 +50,48 @@ export function consumerGroup(service: string, consumer: string): string {
 
 /**
  * Records `envelope` in the inbox of `consumer` and runs its handler, both in `tx` (the caller's
- * transaction); `duplicate` when the inbox already had it, and then nothing runs.
+ * transaction); `duplicate` when the inbox already had it, and then nothing runs. The handler runs
+ * in `context` (the delivery's), or — a redrive — in one of its own under a new consumer span.
  */
 export async function handleOnce<Ctx>(
   tx: pg.PoolClient,
   consumer: ConsumerDefinition<Ctx>,
   envelope: EventEnvelope,
   ctx: Ctx,
+  context?: RequestContext,
 ): Promise<InboxOutcome> {
   const { rowCount } = await tx.query(
     'INSERT INTO kit_inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
     [consumer.name, envelope.id],
   );
   if (rowCount === 0) return 'duplicate';
-  await runWithContext(
-    {
-      requestId: `event-${envelope.id}`,
-      trace: continueTrace(envelope.traceparent),
-      deadline: Deadline.after(30_000),
-    },
-    () => consumer.handle(envelope, tx, ctx),
-  );
+  if (context) {
+    await runWithContext(context, () => consumer.handle(envelope, tx, ctx));
+    return 'processed';
+  }
+  const span = startConsumerSpan(envelope, consumer.name, undefined);
+  span?.setAttribute('bazaar.redrive', true);
+  try {
+    await runWithContext(eventContext(envelope, span), () => consumer.handle(envelope, tx, ctx));
+  } catch (err) {
+    if (span) endSpan(span, err);
+    throw err;
+  }
+  span?.end();
   return 'processed';
+}
+
+/**
+ * The context an event is handled in: the event's trace — under `span`, the consumer span, when
+ * spans are recorded — so the handler's calls, events and log lines join the trace that raised it.
+ */
+export function eventContext(envelope: EventEnvelope, span: Span | undefined): RequestContext {
+  const continued = continueTrace(envelope.traceparent);
+  return {
+    requestId: `event-${envelope.id}`,
+    trace: span ? traceOf(span, continued.parentSpanId) : continued,
+    deadline: Deadline.after(30_000),
+  };
 }
 
 /** The spec `consumer` reads `envelope` with: `undefined` for a type or version it does not read. */
@@ -129,6 +150,7 @@ export function consumerSubscription<Ctx>({
   backoffCapMs = 30_000,
 }: ConsumerRunnerOptions<Ctx>): BusSubscription {
   const backoff = fullJitterBackoff({ baseMs: backoffBaseMs, capMs: backoffCapMs });
+  const group = consumerGroup(service, consumer.name);
   const skippedVersions = new Set<string>();
   const count = (envelope: EventEnvelope, outcome: string) =>
     metrics.eventsConsumed.inc({ consumer: consumer.name, type: envelope.type, outcome });
@@ -158,7 +180,23 @@ export function consumerSubscription<Ctx>({
     return 'ack';
   }
 
-  async function handle(envelope: EventEnvelope, { attempt }: { attempt: number }): Promise<DeliveryOutcome> {
+  // Each delivery is a consumer span; everything it does (inbox, handler, logs) runs in its context.
+  async function handle(envelope: EventEnvelope, delivery: { attempt: number }): Promise<DeliveryOutcome> {
+    const span = startConsumerSpan(envelope, group, delivery.attempt);
+    const context = eventContext(envelope, span);
+    try {
+      return await runWithContext(context, () => handleDelivery(envelope, delivery.attempt, context, span));
+    } finally {
+      span?.end();
+    }
+  }
+
+  async function handleDelivery(
+    envelope: EventEnvelope,
+    attempt: number,
+    context: RequestContext,
+    span: Span | undefined,
+  ): Promise<DeliveryOutcome> {
     const spec = specFor(consumer as ConsumerDefinition<unknown>, envelope);
     if (!spec) {
       const key = `${envelope.type}@${envelope.version}`;
@@ -170,17 +208,23 @@ export function consumerSubscription<Ctx>({
         );
       }
       count(envelope, 'skipped');
+      span?.setAttribute('bazaar.outcome', 'skipped');
       return 'ack';
     }
     const invalid = invalidData(spec, envelope.data);
-    if (invalid) return deadLetter(envelope, invalid, attempt);
+    if (invalid) {
+      if (span) markFailed(span, invalid);
+      return deadLetter(envelope, invalid, attempt);
+    }
     const stopTimer = metrics.eventHandleDuration.startTimer({ consumer: consumer.name });
     try {
-      const outcome = await withTransaction(pool, (tx) => handleOnce(tx, consumer, envelope, ctx));
+      const outcome = await withTransaction(pool, (tx) => handleOnce(tx, consumer, envelope, ctx, context));
+      span?.setAttribute('bazaar.outcome', outcome);
       count(envelope, outcome);
       if (outcome === 'processed') crashPoint(`consumer:${consumer.name}:before-ack`);
       return 'ack';
     } catch (err) {
+      if (span) markFailed(span, err);
       if (attempt >= maxAttempts) return deadLetter(envelope, describeError(err), attempt);
       count(envelope, 'failed');
       log.warn(
@@ -200,7 +244,7 @@ export function consumerSubscription<Ctx>({
   }
 
   return {
-    group: consumerGroup(service, consumer.name),
+    group,
     types: [...new Set(consumer.events.map((e) => e.type))],
     handle,
   };

@@ -8,12 +8,16 @@
  * Order is `seq` order of the rows visible at each pass: two transactions that commit out of their
  * `seq` order go in commit order. Events about one subject keep their order, because the changes
  * they announce are serialized by the subject's row lock before the outbox row is written.
+ * Each row is published under a producer span whose parent is the `traceparent` stored with the
+ * row, and the event carries that span's `traceparent` to its consumers (the stored one when spans
+ * are not recorded).
  */
 import type { EventEnvelope } from '@bazaar/contracts';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { BusTransport } from '../bus/transport.ts';
 import type { KitMetrics } from '../metrics.ts';
+import { endSpan, type Span, startProducerSpan, traceparentOf } from '../telemetry/spans.ts';
 import { sleep } from '../time.ts';
 import { createWaker } from './waker.ts';
 
@@ -79,13 +83,23 @@ export function startOutboxRelay({
         await client.query('ROLLBACK');
         return { full: false, locked: false };
       }
-      const { rows } = await client.query<{ seq: string; envelope: EventEnvelope }>(
-        'SELECT seq, envelope FROM kit_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1',
-        [batchSize],
-      );
+      const { rows } = await client.query<{
+        seq: string;
+        envelope: EventEnvelope;
+        traceparent: string | null;
+      }>('SELECT seq, envelope, traceparent FROM kit_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1', [
+        batchSize,
+      ]);
       if (rows.length > 0) {
         const envelopes = rows.map((r) => r.envelope);
-        await withTimeout(transport.publish(envelopes), publishTimeoutMs, 'publish to the bus timed out');
+        const spans = rows.map((r) => producing(r.envelope, r.traceparent ?? undefined));
+        try {
+          await withTimeout(transport.publish(envelopes), publishTimeoutMs, 'publish to the bus timed out');
+        } catch (err) {
+          for (const span of spans) if (span) endSpan(span, err);
+          throw err;
+        }
+        for (const span of spans) span?.end();
         await client.query('UPDATE kit_outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])', [
           rows.map((r) => r.seq),
         ]);
@@ -157,6 +171,17 @@ export function startOutboxRelay({
       await running;
     },
   };
+}
+
+/**
+ * Starts the producer span of one row and sets the `traceparent` its event carries: the span's,
+ * else the one stored with the row (rows from before the column keep the envelope's own).
+ */
+function producing(envelope: EventEnvelope, stored: string | undefined): Span | undefined {
+  const span = startProducerSpan(envelope, stored ?? envelope.traceparent);
+  const carried = span ? traceparentOf(span) : stored;
+  if (carried) envelope.traceparent = carried;
+  return span;
 }
 
 /** `promise`, or a rejection after `ms`. */

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { RegisterInstance } from '@bazaar/contracts';
+import type { AppliedConfig, Heartbeat, RegisterInstance } from '@bazaar/contracts';
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import { sleep } from '../time.ts';
@@ -10,6 +10,7 @@ type RegistryAnswer = number | 'unreachable';
 /**
  * Keeps this instance registered: registers, heartbeats every `heartbeatMs` (registering again when
  * the registry answers 404), and deregisters (→ `draining`) on stop. Tries each registry URL in turn.
+ * Each heartbeat carries what `report` says of the instance's live config, when it says anything.
  * Emits `registered`, `lost` (registry unreachable) and `rejected` (credential refused).
  */
 export class Registration extends EventEmitter {
@@ -19,6 +20,7 @@ export class Registration extends EventEmitter {
   readonly #body: RegisterInstance;
   readonly #heartbeatMs: number;
   readonly #log: Logger;
+  readonly #report: () => AppliedConfig | undefined;
   #urlIndex = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -32,6 +34,8 @@ export class Registration extends EventEmitter {
     instance: RegisterInstance;
     log: Logger;
     heartbeatMs?: number;
+    /** The live-config version applied (and why a newer one was refused), sent with each heartbeat. */
+    report?: () => AppliedConfig | undefined;
   }) {
     super();
     this.#urls = options.urls;
@@ -40,6 +44,7 @@ export class Registration extends EventEmitter {
     this.#body = options.instance;
     this.#log = options.log;
     this.#heartbeatMs = options.heartbeatMs ?? 2_000;
+    this.#report = options.report ?? (() => undefined);
   }
 
   /** Whether the registry has accepted this instance at least once and it has not deregistered. */
@@ -83,7 +88,9 @@ export class Registration extends EventEmitter {
   }
 
   async #beat(): Promise<void> {
-    const status = await this.#call('PUT', `/v1/instances/${encodeURIComponent(this.#id)}/heartbeat`);
+    const config = this.#report();
+    const body: Heartbeat | undefined = config ? { config } : undefined;
+    const status = await this.#call('PUT', `/v1/instances/${encodeURIComponent(this.#id)}/heartbeat`, body);
     if (status === 404) {
       this.#log.info('registry does not know this instance: registering again');
       await this.#register();

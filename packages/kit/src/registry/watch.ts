@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Instance, Service, ServiceList } from '@bazaar/contracts';
+import type { ConfigPushed, Instance, Service, ServiceList } from '@bazaar/contracts';
 import { createParser } from 'eventsource-parser';
 import type { Logger } from 'pino';
 import { request } from 'undici';
@@ -15,7 +15,8 @@ export interface InstanceSource {
 /**
  * A local cache of the registry, kept current by its watch stream (server-sent events). When the
  * stream breaks it reconnects with backoff, trying each registry URL, and meanwhile keeps serving
- * the last list it saw. Emits `change` (service name), `connected` and `disconnected`.
+ * the last list it saw. Emits `change` (service name), `config` (a service's live config changed:
+ * `{service, version}`), `connected` and `disconnected`.
  */
 export class RegistryWatch extends EventEmitter implements InstanceSource {
   readonly #urls: string[];
@@ -138,6 +139,7 @@ export class RegistryWatch extends EventEmitter implements InstanceSource {
         try {
           if (message.event === 'snapshot') this.#snapshot(JSON.parse(message.data) as ServiceList);
           else if (message.event === 'service') this.#apply(JSON.parse(message.data) as Service);
+          else if (message.event === 'config') this.emit('config', JSON.parse(message.data) as ConfigPushed);
         } catch (err) {
           this.#log.warn({ err: (err as Error).message }, 'bad registry event ignored');
         }

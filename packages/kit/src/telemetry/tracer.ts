@@ -1,0 +1,123 @@
+/**
+ * The instance's tracer: an OpenTelemetry SDK provider (no global registration, no context
+ * manager, no auto-instrumentation) whose spans the kit starts with explicit parents, from its own
+ * `RequestContext`. One per process, installed by `startService` when tracing is on; while none is
+ * installed, no span is created anywhere and the kit only propagates `traceparent`.
+ */
+import type { Tracer } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { Logger } from 'pino';
+import { sleep } from '../time.ts';
+import { ErrorKeepingProcessor } from './error-keeping-processor.ts';
+import { type FinishedSpan, LocalSpanExporter } from './local-exporter.ts';
+import { TraceSampler } from './sampler.ts';
+import { type BatchSettings, readTracingSettings } from './settings.ts';
+
+/** An installed tracer: flush what is batched, or flush and stop. */
+export interface Tracing {
+  flush(): Promise<void>;
+  /** Exports what is left (bounded by `timeoutMs`, default 2 s) and uninstalls the tracer. */
+  shutdown(timeoutMs?: number): Promise<void>;
+}
+
+/** What `installTracing` needs. */
+export interface TracingOptions {
+  service: string;
+  instanceId: string;
+  version?: string;
+  exporter: SpanExporter;
+  /** Share of new traces sampled (default 1). */
+  ratio?: number;
+  batch?: BatchSettings;
+}
+
+let active: Tracer | undefined;
+
+/** The installed tracer, or `undefined` when spans are not recorded. */
+export function activeTracer(): Tracer | undefined {
+  return active;
+}
+
+/**
+ * Installs a tracer that batches ended spans to `exporter` (sampled ones, and unsampled ones that
+ * ended in error). Tests install one with an in-memory exporter.
+ */
+export function installTracing(options: TracingOptions): Tracing {
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({
+      'service.name': options.service,
+      'service.instance.id': options.instanceId,
+      'service.namespace': 'bazaar',
+      ...(options.version ? { 'service.version': options.version } : {}),
+    }),
+    sampler: new TraceSampler(options.ratio ?? 1),
+    spanProcessors: [new ErrorKeepingProcessor(new BatchSpanProcessor(options.exporter, options.batch))],
+  });
+  const tracer = provider.getTracer('@bazaar/kit');
+  active = tracer;
+  let stopped: Promise<void> | undefined;
+  return {
+    flush: () => provider.forceFlush(),
+    shutdown(timeoutMs = 2_000) {
+      stopped ??= (async () => {
+        if (active === tracer) active = undefined;
+        const bound = new AbortController();
+        await Promise.race([
+          provider.shutdown().catch(() => undefined),
+          sleep(timeoutMs, bound.signal).catch(() => undefined),
+        ]);
+        bound.abort();
+      })();
+      return stopped;
+    },
+  };
+}
+
+/**
+ * Installs the tracer the environment asks for (see `settings.ts`): spans exported over OTLP/HTTP
+ * (JSON), or — given a `sink` — handed to it in this process; or nothing, and then spans are not
+ * recorded at all.
+ */
+export function startTracing(options: {
+  service: string;
+  instanceId: string;
+  version?: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  /** Keeps the spans in this process instead (the gateway's collector); no endpoint is needed. */
+  sink?: (spans: FinishedSpan[]) => void;
+}): Tracing | undefined {
+  const { sink } = options;
+  const settings = readTracingSettings(options.env, { local: sink !== undefined });
+  for (const problem of settings.problems) options.log.warn(`tracing: ${problem}`);
+  if (!settings.enabled) {
+    options.log.debug({ reason: settings.reason }, 'spans are not recorded');
+    return undefined;
+  }
+  let exporter: SpanExporter;
+  if (sink) {
+    exporter = new LocalSpanExporter(sink);
+    options.log.info({ ratio: settings.ratio }, 'spans are kept in this process');
+  } else {
+    const url = settings.url!;
+    exporter = new OTLPTraceExporter({
+      url,
+      headers: settings.headers,
+      ...(settings.batch.exportTimeoutMillis ? { timeoutMillis: settings.batch.exportTimeoutMillis } : {}),
+    });
+    options.log.info(
+      { endpoint: new URL(url).origin, ratio: settings.ratio },
+      'spans are exported over OTLP',
+    );
+  }
+  return installTracing({
+    service: options.service,
+    instanceId: options.instanceId,
+    version: options.version,
+    exporter,
+    ratio: settings.ratio,
+    batch: settings.batch,
+  });
+}
