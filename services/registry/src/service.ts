@@ -1,6 +1,7 @@
 import { RegistryTiming } from '@bazaar/contracts';
 import { CredentialCheck, defineService, type ServiceDefinition } from '@bazaar/kit';
 import { Type } from 'typebox';
+import { configRoutes } from './routes/config.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { renewAllLeases } from './store/instances.ts';
 import { startSweeper } from './sweeper.ts';
@@ -12,7 +13,8 @@ interface RegistryConfig {
 
 /**
  * The registry: instances register with their service credential, heartbeat, and are evicted when
- * their lease runs out; watchers are pushed every change. State lives in Postgres, so a restarted
+ * their lease runs out; watchers are pushed every change. It is also the config center: each
+ * service's live config, versioned, pushed to its instances. State lives in Postgres, so a restarted
  * registry forgets nothing and replicas can share it.
  */
 export function registryService(): ServiceDefinition<RegistryConfig> {
@@ -26,7 +28,8 @@ export function registryService(): ServiceDefinition<RegistryConfig> {
     routes: (app, ctx) => {
       const credentials = CredentialCheck.fromJson(ctx.config.BAZAAR_SERVICE_CREDENTIALS);
       hub = new WatchHub({ db: ctx.db, url: ctx.config.BAZAAR_DATABASE_URL ?? '', log: ctx.log });
-      instanceRoutes(app, { db: ctx.db, credentials, hub, now: () => ctx.clock.now() });
+      instanceRoutes(app, { db: ctx.db, credentials, hub, now: () => ctx.clock.now(), metrics: ctx.metrics });
+      configRoutes(app, { db: ctx.db, credentials, now: () => ctx.clock.now() });
       // Watch streams never end by themselves: end them before the server waits for open requests.
       app.addHook('preClose', async () => hub?.stop());
     },

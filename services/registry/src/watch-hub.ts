@@ -1,13 +1,15 @@
 import type { ServerResponse } from 'node:http';
-import type { Service } from '@bazaar/contracts';
+import type { ConfigPushed, Service } from '@bazaar/contracts';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { CONFIG_CHANNEL, currentVersions } from './store/config.ts';
 import { CHANGES_CHANNEL, listServices } from './store/instances.ts';
 
 /**
  * Fans registry changes out to watchers (server-sent events). Changes arrive through Postgres
  * LISTEN/NOTIFY, so every replica sharing the database tells its own watchers about every change,
- * whichever replica made it. Changes of one service within a few milliseconds are sent once.
+ * whichever replica made it. Changes of one service within a few milliseconds are sent once. A new
+ * version of a service's live config goes out at once as a `config` event `{service, version}`.
  */
 export class WatchHub {
   readonly #db: pg.Pool;
@@ -64,6 +66,7 @@ export class WatchHub {
     const client = new pg.Client({ connectionString: this.#url, application_name: 'registry-listener' });
     client.on('notification', (msg) => {
       if (msg.channel === CHANGES_CHANNEL && msg.payload) this.#changed(msg.payload);
+      else if (msg.channel === CONFIG_CHANNEL && msg.payload) this.#configChanged(msg.payload);
     });
     client.on('error', (err) => {
       this.#log.warn({ err: err.message }, 'change listener lost; reconnecting');
@@ -71,6 +74,7 @@ export class WatchHub {
     });
     await client.connect();
     await client.query(`LISTEN ${CHANGES_CHANNEL}`);
+    await client.query(`LISTEN ${CONFIG_CHANNEL}`);
     this.#listener = client;
   }
 
@@ -84,6 +88,7 @@ export class WatchHub {
         // Changes may have been missed while away: send everyone a fresh snapshot.
         const services = await listServices(this.#db);
         this.#write(`event: snapshot\ndata: ${JSON.stringify({ services })}\n\n`);
+        for (const pushed of await currentVersions(this.#db)) this.#writeConfig(pushed);
         return;
       } catch (err) {
         this.#log.warn({ err: (err as Error).message }, 'change listener still down');
@@ -109,6 +114,19 @@ export class WatchHub {
         this.#log.warn({ err: (err as Error).message, service: name }, 'change not pushed');
       }
     }
+  }
+
+  #configChanged(payload: string): void {
+    try {
+      this.#writeConfig(JSON.parse(payload) as ConfigPushed);
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message }, 'config change not pushed');
+    }
+  }
+
+  #writeConfig(pushed: ConfigPushed): void {
+    const data: ConfigPushed = { service: pushed.service, version: pushed.version };
+    this.#write(`event: config\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
   #write(text: string): void {

@@ -1,10 +1,21 @@
-import { InstanceId, RegisterInstance, RegistryTiming, ServiceList, ServiceName } from '@bazaar/contracts';
+import {
+  type AppliedConfig,
+  Heartbeat,
+  InstanceId,
+  RegisterInstance,
+  RegistryTiming,
+  ServiceList,
+  ServiceName,
+} from '@bazaar/contracts';
 import { AppError, type CredentialCheck } from '@bazaar/kit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
+import type { Registry } from 'prom-client';
 import { Type } from 'typebox';
+import Value from 'typebox/value';
 import { leaseUntil } from '../domain/lease.ts';
+import { heartbeatCounter } from '../heartbeat-metrics.ts';
 import {
   drainInstance,
   listServices,
@@ -13,6 +24,7 @@ import {
   upsertInstance,
 } from '../store/instances.ts';
 import type { WatchHub } from '../watch-hub.ts';
+import { authenticate } from './credential.ts';
 
 const IdParams = Type.Object({ id: InstanceId });
 const NameParams = Type.Object({ name: ServiceName });
@@ -21,10 +33,11 @@ const timing = { leaseMs: RegistryTiming.leaseMs, downRetentionMs: RegistryTimin
 /** The registry API (CONTRACT "Registry API"). */
 export function instanceRoutes(
   scope: FastifyInstance,
-  deps: { db: pg.Pool; credentials: CredentialCheck; hub: WatchHub; now: () => number },
+  deps: { db: pg.Pool; credentials: CredentialCheck; hub: WatchHub; now: () => number; metrics: Registry },
 ): void {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const { db, credentials, hub, now } = deps;
+  const heartbeats = heartbeatCounter(deps.metrics);
 
   app.put(
     '/v1/instances/:id',
@@ -59,14 +72,22 @@ export function instanceRoutes(
     const caller = authenticate(request, credentials);
     const at = now();
     const owner = await serviceOfInstance(db, request.params.id);
-    if (owner !== undefined && owner !== caller)
+    if (owner !== undefined && owner !== caller) {
+      heartbeats.inc({ outcome: 'refused' });
       throw new AppError('FORBIDDEN', "Not this credential's instance.");
-    if (owner === undefined || !(await renewLease(db, request.params.id, at, leaseUntil(at, timing)))) {
+    }
+    const applied = appliedConfig(request);
+    if (
+      owner === undefined ||
+      !(await renewLease(db, request.params.id, at, leaseUntil(at, timing), applied))
+    ) {
+      heartbeats.inc({ outcome: 'unknown' });
       throw new AppError(
         'INSTANCE_NOT_FOUND',
         'This instance is not registered (or was evicted): register again.',
       );
     }
+    heartbeats.inc({ outcome: 'renewed' });
     return reply.code(204).send();
   });
 
@@ -97,23 +118,14 @@ export function instanceRoutes(
   });
 }
 
-/** The service whose credential the caller presents; 401 without a good one. */
-function authenticate(request: FastifyRequest, credentials: CredentialCheck): string {
-  const header = request.headers.authorization;
-  if (!header?.startsWith('Bearer ')) {
-    throw new AppError(
-      'CREDENTIAL_REQUIRED',
-      'Send the service credential as "Authorization: Bearer <credential>".',
-      {
-        headers: { 'www-authenticate': 'Bearer realm="bazaar-registry"' },
-      },
-    );
-  }
-  const service = credentials.serviceOf(header.slice(7).trim());
-  if (!service) {
-    throw new AppError('CREDENTIAL_INVALID', 'This credential is not known to the registry.', {
-      headers: { 'www-authenticate': 'Bearer realm="bazaar-registry", error="invalid_token"' },
-    });
-  }
-  return service;
+/**
+ * What a heartbeat reports of the instance's live config. The body is optional, and a malformed one
+ * is dropped (and logged) rather than costing the instance its lease.
+ */
+function appliedConfig(request: FastifyRequest): AppliedConfig | undefined {
+  const body = request.body;
+  if (body === undefined || body === null || body === '') return undefined;
+  if (Value.Check(Heartbeat, body)) return body.config;
+  request.log.warn('heartbeat report ignored: not a Heartbeat body');
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import type { Instance, InstanceStatus, RegisterInstance, Service } from '@bazaar/contracts';
+import type { AppliedConfig, Instance, InstanceStatus, RegisterInstance, Service } from '@bazaar/contracts';
 import type pg from 'pg';
 import type { LeaseState } from '../domain/lease.ts';
 
@@ -17,10 +17,11 @@ interface InstanceRow {
   last_heartbeat_at: Date;
   lease_expires_at: Date;
   down_at: Date | null;
+  applied_config: AppliedConfig | null;
 }
 
 const COLUMNS =
-  'id, service, host, port, version, metadata, status, registered_at, last_heartbeat_at, lease_expires_at, down_at';
+  'id, service, host, port, version, metadata, status, registered_at, last_heartbeat_at, lease_expires_at, down_at, applied_config';
 
 function toInstance(row: InstanceRow): Instance {
   return {
@@ -33,6 +34,7 @@ function toInstance(row: InstanceRow): Instance {
     metadata: row.metadata,
     registeredAt: row.registered_at.toISOString(),
     lastHeartbeatAt: row.last_heartbeat_at.toISOString(),
+    config: row.applied_config,
   };
 }
 
@@ -77,14 +79,27 @@ export async function upsertInstance(
   return { created: rows[0]!.created, instance: toInstance(rows[0]!) };
 }
 
-/** Renews the lease of an instance that is not `down`; false when it must register again. */
-export async function renewLease(db: pg.Pool, id: string, now: number, leaseUntil: number): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE instances SET last_heartbeat_at = $2, lease_expires_at = GREATEST(lease_expires_at, $3)
-     WHERE id = $1 AND status <> 'down'`,
-    [id, new Date(now), new Date(leaseUntil)],
+/**
+ * Renews the lease of an instance that is not `down`, keeping what it reports of its live config
+ * (watchers are told when that changed); false when it must register again.
+ */
+export async function renewLease(
+  db: pg.Pool,
+  id: string,
+  now: number,
+  leaseUntil: number,
+  applied?: AppliedConfig,
+): Promise<boolean> {
+  const { rows } = await db.query<{ service: string; changed: boolean }>(
+    `UPDATE instances i SET last_heartbeat_at = $2, lease_expires_at = GREATEST(i.lease_expires_at, $3),
+       applied_config = coalesce($4::jsonb, i.applied_config)
+     FROM (SELECT id, applied_config FROM instances WHERE id = $1) AS before
+     WHERE i.id = before.id AND i.status <> 'down'
+     RETURNING i.service, before.applied_config IS DISTINCT FROM i.applied_config AS changed`,
+    [id, new Date(now), new Date(leaseUntil), applied ? JSON.stringify(applied) : null],
   );
-  return (rowCount ?? 0) > 0;
+  if (rows[0]?.changed) await notify(db, rows[0].service);
+  return rows.length > 0;
 }
 
 /** Marks an instance `draining`: no new traffic; removed when its lease runs out. */
