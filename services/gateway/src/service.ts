@@ -1,16 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { defineService, type ServiceContext } from '@bazaar/kit';
+import { alertRules, defineService, type ServiceContext } from '@bazaar/kit';
 import cors from '@fastify/cors';
 import { Redis } from 'ioredis';
 import { type Static, Type } from 'typebox';
 import { TrustedProxies } from './domain/client-address.ts';
 import { LIMIT_SPEC_PATTERN, parseLimit } from './domain/limit-spec.ts';
 import { servicesOf } from './domain/route-match.ts';
+import { AlertEvaluator } from './ops/alert-evaluator.ts';
+import { ConfigCenter } from './ops/config-center.ts';
 import { RegistryHeartbeats } from './ops/heartbeats.ts';
 import { systemProcesses } from './ops/processes.ts';
 import { TrafficCollector } from './ops/traffic-collector.ts';
 import type { BucketStore } from './rate-limit/bucket-store.ts';
+import { applyLiveLimits, liveLimits } from './rate-limit/live-limits.ts';
 import { MemoryBucketStore } from './rate-limit/memory-store.ts';
 import { RateLimits } from './rate-limit/rate-limits.ts';
 import { RedisBucketStore } from './rate-limit/redis-store.ts';
@@ -18,6 +21,9 @@ import { ownRoutes, routeTable } from './route-table.ts';
 import { accessControl } from './routes/access.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { opsAlertRoutes } from './routes/ops-alerts.ts';
+import { opsConfigRoutes } from './routes/ops-config.ts';
+import { CollectorSettings, opsTracesRoutes } from './routes/ops-traces.ts';
 import { proxyRoutes } from './routes/proxy.ts';
 import { webRoutes } from './routes/web.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -48,6 +54,14 @@ const GatewayConfig = Type.Object({
     default: 5_000,
     description: "how often the ops console's traffic series scrape every instance's /metrics",
   }),
+  BAZAAR_ALERT_TIME_SCALE: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 1,
+    default: 1,
+    description:
+      "multiplies every alert rule's window and `for` in the embedded evaluator (tests shrink them)",
+  }),
+  ...CollectorSettings,
 });
 type GatewayConfig = Static<typeof GatewayConfig>;
 
@@ -66,6 +80,8 @@ export default defineService<GatewayConfig>({
   dependencies: routed,
   auth: { serviceCallers: false },
   config: GatewayConfig,
+  // The config center's `rateLimits` replace the environment's once a version is set.
+  liveConfig: (values, ctx) => applyLiveLimits(ctx, values),
   routes: async (app, ctx) => {
     const config = ctx.config;
     securityHeaders(app, { tls: Boolean(config.BAZAAR_TLS_CERT && config.BAZAAR_TLS_KEY) });
@@ -82,12 +98,15 @@ export default defineService<GatewayConfig>({
     });
     const store = bucketStore(config, ctx.log);
     app.addHook('onClose', () => store.close());
-    const limits = new RateLimits(store, {
-      perAddress: parseLimit(config.BAZAAR_RATE_LIMIT_PER_IP),
-      perUser: parseLimit(config.BAZAAR_RATE_LIMIT_PER_USER),
-      loginFailuresPerAccount: parseLimit(config.BAZAAR_LOGIN_FAILURES_PER_ACCOUNT),
-      loginFailuresPerAddress: parseLimit(config.BAZAAR_LOGIN_FAILURES_PER_IP),
-    });
+    const limits = liveLimits(
+      ctx,
+      new RateLimits(store, {
+        perAddress: parseLimit(config.BAZAAR_RATE_LIMIT_PER_IP),
+        perUser: parseLimit(config.BAZAAR_RATE_LIMIT_PER_USER),
+        loginFailuresPerAccount: parseLimit(config.BAZAAR_LOGIN_FAILURES_PER_ACCOUNT),
+        loginFailuresPerAddress: parseLimit(config.BAZAAR_LOGIN_FAILURES_PER_IP),
+      }),
+    );
     accessControl(app, {
       policies: [...routeTable, ...ownRoutes],
       limits,
@@ -100,6 +119,7 @@ export default defineService<GatewayConfig>({
           {
             reqId: request.id,
             traceId: request.bazaar?.trace.traceId,
+            spanId: request.bazaar?.trace.spanId,
             method: request.method,
             path: request.url.split('?', 1)[0],
             status: reply.statusCode,
@@ -111,17 +131,27 @@ export default defineService<GatewayConfig>({
         done();
       });
     const client = (service: string) => ctx.client(service);
+    const alerts = new AlertEvaluator({
+      rules: alertRules,
+      timeScale: config.BAZAAR_ALERT_TIME_SCALE,
+      intervalMs: config.BAZAAR_OPS_SCRAPE_MS,
+      registryUrls: config.BAZAAR_REGISTRY_URL.split(',').map((u) => u.trim()),
+      log: ctx.log,
+    });
     const traffic = new TrafficCollector({
       registry: ctx.registry,
       intervalMs: config.BAZAAR_OPS_SCRAPE_MS,
       log: ctx.log,
       clock: ctx.clock,
+      onRound: (round) => alerts.observe(round),
     });
     traffic.start();
     app.addHook('onClose', async () => traffic.stop());
     const heartbeats = new RegistryHeartbeats({ urls: config.BAZAAR_REGISTRY_URL.split(',') });
     heartbeats.start();
     app.addHook('onClose', async () => heartbeats.stop());
+    await opsTracesRoutes(app, { token: config.BAZAAR_COLLECTOR_TOKEN, ctx });
+    opsAlertRoutes(app, { alerts });
     opsRoutes(app, {
       heartbeats,
       registry: ctx.registry,
@@ -130,6 +160,14 @@ export default defineService<GatewayConfig>({
       embedded: config.BAZAAR_EMBEDDED,
       traffic,
       processes: systemProcesses,
+    });
+    opsConfigRoutes(app, {
+      center: new ConfigCenter({
+        urls: config.BAZAAR_REGISTRY_URL.split(','),
+        credential: config.BAZAAR_SERVICE_CREDENTIAL,
+        log: ctx.log,
+      }),
+      identity: () => ctx.client('identity'),
     });
     await docsRoutes(app, { services: routed, client });
     webRoutes(app, await webApp(config.BAZAAR_WEB_DIR ?? DEFAULT_WEB_DIR, ctx.log));

@@ -40,7 +40,17 @@ describe('GET /api/ops/services', () => {
         name: 'catalog',
         instances: [instance({ id: 'catalog-0-9', service: 'catalog', port: 9, metadata: { pid: '1' } })],
       },
-      { name: 'probe', instances: [instance({ id: 'probe-1', service: 'probe', status: 'draining' })] },
+      {
+        name: 'probe',
+        instances: [
+          instance({
+            id: 'probe-1',
+            service: 'probe',
+            status: 'draining',
+            config: { version: 4, error: 'version 5 not applied: values/x is not an accepted field' },
+          }),
+        ],
+      },
     ]);
     for (const [env, killable] of [
       [{}, false],
@@ -65,6 +75,7 @@ describe('GET /api/ops/services', () => {
         assert.equal(catalog.killable, killable, 'an up instance with a pid may be killed in embedded mode');
         assert.deepEqual(Object.keys(catalog).sort(), [
           'circuit',
+          'config',
           'ejected',
           'host',
           'id',
@@ -80,6 +91,11 @@ describe('GET /api/ops/services', () => {
         assert.equal(probe.status, 'draining');
         assert.equal(probe.circuit, null, 'the gateway does not call probe');
         assert.equal(probe.latencyMs, null);
+        assert.equal(catalog.config, null, 'no live config reported yet');
+        assert.deepEqual(probe.config, {
+          version: 4,
+          error: 'version 5 not applied: values/x is not an accepted field',
+        });
       } finally {
         await app.close();
       }

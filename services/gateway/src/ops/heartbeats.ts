@@ -1,15 +1,17 @@
-import type { ServiceList } from '@bazaar/contracts';
+import type { AppliedConfig, ServiceList } from '@bazaar/contracts';
 
 /**
  * The registry's latest heartbeat of every instance. The registry's watch stream tells the gateway
  * when the set of instances changes, not every heartbeat, so for the ops console (where a heartbeat
- * growing old is the first sign of a dead instance) the list is read afresh every `everyMs`.
+ * growing old is the first sign of a dead instance) the list is read afresh every `everyMs`, with
+ * the live-config version each instance last reported.
  */
 export class RegistryHeartbeats {
   readonly #urls: string[];
   readonly #everyMs: number;
   readonly #fetch: typeof fetch;
   readonly #latest = new Map<string, string>();
+  readonly #configs = new Map<string, AppliedConfig | null>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: { urls: string[]; everyMs?: number; fetch?: typeof fetch }) {
@@ -35,6 +37,11 @@ export class RegistryHeartbeats {
     return this.#latest.get(id);
   }
 
+  /** What the instance last reported of its live config (null: nothing yet), if the registry said. */
+  appliedConfig(id: string): AppliedConfig | null | undefined {
+    return this.#configs.get(id);
+  }
+
   /** Reads the list from the first registry that answers; keeps the last one when none does. */
   async refresh(): Promise<void> {
     for (const url of this.#urls) {
@@ -43,8 +50,12 @@ export class RegistryHeartbeats {
         if (!res.ok) continue;
         const list = (await res.json()) as ServiceList;
         this.#latest.clear();
+        this.#configs.clear();
         for (const service of list.services)
-          for (const instance of service.instances) this.#latest.set(instance.id, instance.lastHeartbeatAt);
+          for (const instance of service.instances) {
+            this.#latest.set(instance.id, instance.lastHeartbeatAt);
+            this.#configs.set(instance.id, instance.config ?? null);
+          }
         return;
       } catch {
         // the next registry, or the last list

@@ -19,6 +19,18 @@ const SCRAPE_TIMEOUT_MS = 2_000;
 /** Reads one instance's metrics (prom-client JSON); rejects when it cannot. */
 export type MetricsScraper = (instance: Instance, signal: AbortSignal) => Promise<MetricJson[]>;
 
+/** One instance's answer in a round: its metrics, or none when its scrape failed. */
+export interface InstanceScrape {
+  instance: Instance;
+  metrics?: MetricJson[];
+}
+
+/** A finished round of scrapes: when it ended, and every instance it tried. */
+export interface ScrapeRound {
+  at: number;
+  scrapes: InstanceScrape[];
+}
+
 /** What the collector is given. */
 export interface TrafficCollectorOptions {
   registry: RegistryView;
@@ -27,6 +39,8 @@ export interface TrafficCollectorOptions {
   log: Logger;
   clock: Clock;
   scrape?: MetricsScraper;
+  /** Given each round's raw scrapes (the alert evaluator reads them); awaited before the next round. */
+  onRound?: (round: ScrapeRound) => Promise<void> | void;
 }
 
 interface Baseline {
@@ -75,10 +89,11 @@ export class TrafficCollector {
   async collect(): Promise<void> {
     const services = this.#options.registry.services();
     const listed = new Set<string>();
+    const scrapes: InstanceScrape[] = [];
     const rounds = services.map(async (service) => {
       const instances = service.instances.filter((i) => i.status !== 'down');
       for (const i of instances) listed.add(i.id);
-      const steps = (await Promise.all(instances.map((i) => this.#step(i)))).filter(
+      const steps = (await Promise.all(instances.map((i) => this.#step(i, scrapes)))).filter(
         (step): step is InstanceStep => step !== undefined,
       );
       if (steps.length > 0 && !this.#stopping.signal.aborted) {
@@ -88,6 +103,13 @@ export class TrafficCollector {
     await Promise.all(rounds);
     for (const id of this.#baselines.keys()) if (!listed.has(id)) this.#baselines.delete(id);
     this.#forgetQuietServices();
+    if (this.#options.onRound && !this.#stopping.signal.aborted) {
+      try {
+        await this.#options.onRound({ at: this.#options.clock.now(), scrapes });
+      } catch (err) {
+        this.#options.log.warn({ err: (err as Error).message }, 'a scrape round could not be used');
+      }
+    }
   }
 
   /** The series over the last `windowSeconds`, of one service or of all. */
@@ -104,12 +126,15 @@ export class TrafficCollector {
   }
 
   /** What an instance served since its last scrape, or nothing when it did not answer or is new. */
-  async #step(instance: Instance): Promise<InstanceStep | undefined> {
+  async #step(instance: Instance, scrapes: InstanceScrape[]): Promise<InstanceStep | undefined> {
     let totals: TrafficTotals;
     try {
       const signal = AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(SCRAPE_TIMEOUT_MS)]);
-      totals = readTotals(await this.#scrape(instance, signal));
+      const metrics = await this.#scrape(instance, signal);
+      totals = readTotals(metrics);
+      scrapes.push({ instance, metrics });
     } catch (err) {
+      scrapes.push({ instance });
       this.#options.log.debug(
         { instance: instance.id, err: (err as Error).message },
         'metrics scrape failed',
@@ -143,8 +168,13 @@ export class TrafficCollector {
 }
 
 /** Reads `GET /metrics` of an instance, asking for prom-client's JSON. */
-async function scrapeOverHttp(instance: Instance, signal: AbortSignal): Promise<MetricJson[]> {
-  const res = await request(`http://${instance.host}:${instance.port}/metrics`, {
+function scrapeOverHttp(instance: Instance, signal: AbortSignal): Promise<MetricJson[]> {
+  return scrapeMetrics(`http://${instance.host}:${instance.port}`, signal);
+}
+
+/** Reads `GET <base>/metrics` as prom-client's JSON; rejects when it cannot. */
+export async function scrapeMetrics(base: string, signal: AbortSignal): Promise<MetricJson[]> {
+  const res = await request(`${base.replace(/\/$/, '')}/metrics`, {
     method: 'GET',
     headers: { accept: 'application/json' },
     signal,

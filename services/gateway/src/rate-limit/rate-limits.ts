@@ -22,10 +22,18 @@ export interface LoginAttempt {
  */
 export class RateLimits {
   readonly #store: BucketStore;
-  readonly #policies: RateLimitPolicies;
+  #policies: RateLimitPolicies;
 
   constructor(store: BucketStore, policies: RateLimitPolicies) {
     this.#store = store;
+    this.#policies = policies;
+  }
+
+  /**
+   * Replaces the limits (the config center's push); the next request is counted against them.
+   * Buckets already filled keep their tokens, refilled from now on at the new rate.
+   */
+  replace(policies: RateLimitPolicies): void {
     this.#policies = policies;
   }
 

@@ -32,8 +32,8 @@ export interface OpsDependencies {
   embedded: boolean;
   traffic: TrafficCollector;
   processes: ProcessControl;
-  /** Fresher heartbeats than the registry's watch carries. */
-  heartbeats?: Pick<RegistryHeartbeats, 'lastHeartbeat'>;
+  /** Fresher heartbeats (and live-config reports) than the registry's watch carries. */
+  heartbeats?: Pick<RegistryHeartbeats, 'lastHeartbeat' | 'appliedConfig'>;
 }
 
 /**
@@ -179,8 +179,7 @@ function servicesList(deps: OpsDependencies): OpsServiceList {
           inflight: view?.inflight ?? 0,
           latencyMs: view?.ewmaMs ?? null,
           killable: deps.embedded && i.status !== 'down' && Number(i.metadata.pid) !== process.pid,
-          // Filled from the instance's heartbeats once the config center reports applied versions.
-          config: null,
+          config: deps.heartbeats?.appliedConfig(i.id) ?? i.config ?? null,
         };
       }),
     };

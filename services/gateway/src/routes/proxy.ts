@@ -17,6 +17,7 @@ const DROP_REQUEST = new Set([
   'forwarded',
 ]);
 const DROP_RESPONSE = new Set([
+  H.degraded,
   'connection',
   'keep-alive',
   'transfer-encoding',
