@@ -45,6 +45,8 @@ export interface CheckoutDeps {
   leaseMs: number;
   /** How long the request waits for the saga to end before answering 202. */
   waitMs: number;
+  /** Throws when no new checkout may start now (paused, or payments unreachable): 503 with Retry-After. */
+  admit: () => void;
 }
 
 /** One `POST /api/orders`. */
@@ -129,6 +131,8 @@ async function claimOrReplay(
 /** Prices the cart and stores the order; throws the checkout's 409s when nothing may be ordered. */
 async function placeOrder(deps: CheckoutDeps, request: CheckoutRequest, claim: KeyClaim): Promise<Order> {
   const { customerId, body } = request;
+  // Before anything is priced, reserved or stored: a refusal leaves no trace but the freed key.
+  deps.admit();
   // Cheap early answer; the partial unique index is what holds under races.
   if (await hasPendingOrder(deps.db, customerId)) throw checkoutInProgress();
   const cart = await deps

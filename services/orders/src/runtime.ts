@@ -1,14 +1,16 @@
-import type { ServiceContext } from '@bazaar/kit';
+import { Headers } from '@bazaar/contracts';
+import { AppError, type ServiceContext } from '@bazaar/kit';
 import type pg from 'pg';
 import type { CancellationDeps } from './cancellation.ts';
 import type { CheckoutDeps } from './checkout.ts';
 import type { OrdersConfig } from './config.ts';
+import { type CheckoutFeatures, DEFAULT_CHECKOUT_FEATURES, refuseCheckout } from './domain/checkout-gate.ts';
 import { DEFAULT_SAGA_POLICY } from './domain/saga.ts';
-import { sagaMetrics } from './saga/metrics.ts';
+import { STUCK_AFTER_SECONDS, sagaMetrics } from './saga/metrics.ts';
 import { httpParticipants } from './saga/participants.ts';
 import { SagaRunner } from './saga/runner.ts';
 import { deleteExpiredKeys } from './store/idempotency-keys.ts';
-import { countPending } from './store/orders.ts';
+import { countPending, countPendingOlderThan } from './store/orders.ts';
 
 /** Idempotency keys are kept this long (CONTRACT: 24 h). */
 const KEY_LIFETIME_MS = 24 * 3600_000;
@@ -20,6 +22,8 @@ export interface OrdersRuntime {
   runner: SagaRunner;
   checkout: CheckoutDeps;
   cancellation: CancellationDeps;
+  /** Checkout's live switches (the config center's `features`), read by every new checkout. */
+  features: CheckoutFeatures;
   /** Starts the saga sweep (resuming what earlier instances left) and the key cleanup. */
   start(): void;
   /** Stops both; sagas in flight store their step and give their leases back. */
@@ -52,13 +56,29 @@ function createRuntime(ctx: ServiceContext<OrdersConfig>): OrdersRuntime {
     }),
     events: ctx.events,
     log: log.child({ component: 'saga' }),
-    metrics: sagaMetrics(ctx.metrics, () => countPending(db)),
+    metrics: sagaMetrics(ctx.metrics, {
+      pending: () => countPending(db),
+      stuck: () => countPendingOlderThan(db, STUCK_AFTER_SECONDS),
+    }),
     clock,
     owner: ctx.instanceId,
     policy: { ...DEFAULT_SAGA_POLICY, paymentGiveUpMs: config.BAZAAR_PAYMENT_GIVE_UP_SECONDS * 1000 },
     leaseMs,
     sweepEveryMs: config.BAZAAR_SAGA_SWEEP_MS,
   });
+
+  const features: CheckoutFeatures = { ...DEFAULT_CHECKOUT_FEATURES };
+  const admit = () => {
+    const refusal = refuseCheckout(features, () => ctx.client('payments').availability());
+    if (!refusal) return;
+    throw new AppError(refusal.code, refusal.detail, {
+      // Deliberate: the gateway passes it on at once, without retrying or blaming this instance.
+      headers: {
+        'retry-after': String(refusal.retryAfterSeconds),
+        [Headers.degraded]: refusal.code.toLowerCase(),
+      },
+    });
+  };
 
   let cleanup: NodeJS.Timeout | undefined;
   const forgetOldKeys = () =>
@@ -80,8 +100,10 @@ function createRuntime(ctx: ServiceContext<OrdersConfig>): OrdersRuntime {
       owner: ctx.instanceId,
       leaseMs,
       waitMs: config.BAZAAR_CHECKOUT_WAIT_MS,
+      admit,
     },
     cancellation: { db, events: ctx.events, runner, clock, waitMs: config.BAZAAR_CHECKOUT_WAIT_MS },
+    features,
     start() {
       runner.start();
       forgetOldKeys();

@@ -1,5 +1,6 @@
 import { defineService } from '@bazaar/kit';
 import { OrdersConfig } from './config.ts';
+import type { CheckoutFeatures } from './domain/checkout-gate.ts';
 import { merchantOrderRoutes } from './routes/merchant-orders.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { ordersRuntime } from './runtime.ts';
@@ -16,6 +17,10 @@ export default defineService<OrdersConfig>({
   // payments are the saga's participants.
   dependencies: ['identity', 'cart', 'catalog', 'inventory', 'payments'],
   config: OrdersConfig,
+  // The config center's `features` switch checkout off, or its failing fast while payments are down.
+  liveConfig: (values, ctx) => {
+    Object.assign(ordersRuntime(ctx).features, values.features as CheckoutFeatures);
+  },
   routes(app, ctx) {
     const runtime = ordersRuntime(ctx);
     orderRoutes(app, runtime);

@@ -1,10 +1,15 @@
 import type { ProviderSettings } from '@bazaar/contracts';
-import { createPool, defineService, type Queryable, type ServiceContext } from '@bazaar/kit';
+import { createPool, defineService, observePool, type Queryable, type ServiceContext } from '@bazaar/kit';
 import type { FastifyInstance } from 'fastify';
 import type { CardProvider } from './domain/provider.ts';
 import type { PaymentSteps } from './payment-steps.ts';
 import { meteredProvider } from './provider/metered.ts';
-import { ProviderConfig, providerSettings } from './provider/settings.ts';
+import {
+  applyLiveSimulator,
+  liveProviderSettings,
+  ProviderConfig,
+  providerSettings,
+} from './provider/settings.ts';
 import { simulatedProvider } from './provider/simulated.ts';
 import { internalRoutes } from './routes/internal.ts';
 import { publicRoutes } from './routes/public.ts';
@@ -29,6 +34,8 @@ export function paymentsService(options: PaymentsOptions = {}) {
     // Identity's signing keys verify orders' service tokens and customers' access tokens.
     dependencies: ['identity'],
     config: ProviderConfig,
+    // The config center's `simulator` values replace the environment's once a version is set.
+    liveConfig: (values, ctx) => applyLiveSimulator(ctx, values),
     routes: (app, ctx) => {
       const steps: PaymentSteps = {
         db: ctx.db,
@@ -59,12 +66,13 @@ function cardProvider(
       application: 'payments-provider',
       log: ctx.log,
     });
+    observePool(pool, ctx.metrics, 'provider');
     app.addHook('onClose', () => pool.end());
     db = pool;
   }
   return simulatedProvider({
     db,
-    settings: options.settings ?? providerSettings(ctx.config),
+    settings: liveProviderSettings(ctx, options.settings ?? providerSettings(ctx.config)),
     random: options.random,
   });
 }

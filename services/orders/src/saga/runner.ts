@@ -2,13 +2,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import {
   type Clock,
-  continueTrace,
   crashPoint,
   currentContext,
   Deadline,
   type EventWriter,
   runWithContext,
-  traceparent,
+  startWorkSpan,
   withTransaction,
 } from '@bazaar/kit';
 import type pg from 'pg';
@@ -104,16 +103,22 @@ export class SagaRunner {
     }
     if (this.#stopping) return Promise.resolve();
     const parent = currentContext();
+    // A span of the request's trace (a new trace when the sweep resumes it) covers this run.
+    const span = startWorkSpan('checkout saga', { 'bazaar.order.id': orderId });
     const context = {
       requestId: parent?.requestId ?? randomUUID(),
-      trace: continueTrace(parent ? traceparent(parent.trace) : undefined),
+      trace: span.trace,
       deadline: Deadline.after(SAGA_CONTEXT_MS, this.#o.clock),
     };
     const run = outsideRequests(() =>
       runWithContext(context, () => this.#run(orderId, options.leased ?? false)),
     )
-      .catch((err: unknown) => this.#o.log.error({ err, orderId }, 'saga run failed; the sweep resumes it'))
+      .catch((err: unknown) => {
+        span.end(err);
+        this.#o.log.error({ err, orderId }, 'saga run failed; the sweep resumes it');
+      })
       .finally(() => {
+        span.end();
         if (this.#active.get(orderId) === run) this.#active.delete(orderId);
       });
     this.#active.set(orderId, run);
@@ -220,6 +225,8 @@ export class SagaRunner {
       else log.debug(fields, 'saga step failed again');
     }
     if (!order.settled) return;
+    const seconds = Math.max(0, this.#o.clock.now() - order.createdAt) / 1000;
+    metrics.duration.observe({ outcome: order.status === 'CANCELLED' ? 'cancelled' : 'confirmed' }, seconds);
     if (order.status === 'CANCELLED') {
       metrics.ended.inc({ outcome: 'cancelled', reason: order.cancelReason ?? 'none' });
       log.info({ orderId: order.id, reason: order.cancelReason }, 'order cancelled');

@@ -284,6 +284,16 @@ export async function countPending(db: Queryable): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
+/** How many orders are PENDING and were created more than `olderThanSeconds` ago (the stuck gauge). */
+export async function countPendingOlderThan(db: Queryable, olderThanSeconds: number): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM orders
+      WHERE status = 'PENDING' AND created_at < now() - $1 * interval '1 second'`,
+    [olderThanSeconds],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
 async function page(
   db: Queryable,
   rows: OrderRow[],

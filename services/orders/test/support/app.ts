@@ -1,4 +1,4 @@
-import { buildApp, createLogger, createMetrics, ServiceClient } from '@bazaar/kit';
+import { buildApp, createLogger, createMetrics, ServiceClient, type ServiceContext } from '@bazaar/kit';
 import {
   accessClaims,
   createServiceDatabase,
@@ -13,6 +13,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { Agent } from 'undici';
+import type { OrdersConfig } from '../../src/config.ts';
 import { type OrdersRuntime, ordersRuntime } from '../../src/runtime.ts';
 import orders from '../../src/service.ts';
 import type { FakeShop } from './fake-shop.ts';
@@ -58,6 +59,8 @@ export async function asUser(
 export interface TestOrders {
   app: FastifyInstance;
   runtime: OrdersRuntime;
+  /** The context its routes were given (its clients, for a test that tunes them). */
+  ctx: ServiceContext<OrdersConfig>;
   close(): Promise<void>;
 }
 
@@ -105,6 +108,7 @@ export async function ordersApp(
   return {
     app,
     runtime,
+    ctx,
     close: async () => {
       await runtime.stop();
       await app.close();

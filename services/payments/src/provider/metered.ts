@@ -13,6 +13,9 @@ function providerCalls(registry: Registry): Counter<'operation' | 'outcome'> {
       labelNames: ['operation', 'outcome'],
       registers: [registry],
     });
+    // Authorizations reported from 0, so the first decline already counts in a decline rate.
+    for (const outcome of ['authorized', 'declined', 'error'])
+      counter.inc({ operation: 'authorize', outcome }, 0);
     counters.set(registry, counter);
   }
   return counter;

@@ -29,3 +29,24 @@ export function providerSettings(config: ProviderConfig): ProviderSettings {
     latencyMs: config.BAZAAR_PAYMENT_LATENCY_MS,
   };
 }
+
+const byInstance = new WeakMap<object, ProviderSettings>();
+
+/** Remembers the settings an instance's provider reads (keyed by its service context), for live config. */
+export function liveProviderSettings(ctx: object, settings: ProviderSettings): ProviderSettings {
+  byInstance.set(ctx, settings);
+  return settings;
+}
+
+/**
+ * Payments' part of a live-config version: its `simulator` values replace the provider's settings,
+ * which the next provider call reads. Until a version is set, the environment's stay in force.
+ */
+export function applyLiveSimulator(ctx: object, values: Record<string, unknown>): void {
+  const settings = byInstance.get(ctx);
+  if (!settings) return;
+  const simulator = values.simulator as ProviderSettings;
+  settings.declineRate = simulator.declineRate;
+  settings.errorRate = simulator.errorRate;
+  settings.latencyMs = simulator.latencyMs;
+}
