@@ -32,6 +32,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'logs':
         return await (await import('./logs.ts')).logsCommand(rest);
+      case 'alert-rules':
+        return await (await import('./alert-rules.ts')).alertRulesCommand(rest);
+      case 'config':
+        return await (await import('./config-command.ts')).configCommand(rest);
       case 'events':
         // Loaded on demand: it brings the kit, which no other command needs.
         return await (await import('./events.ts')).eventsCommand(rest);

@@ -11,6 +11,7 @@ import { repoRoot } from './repo-root.ts';
 import { writeSecretFile } from './secret-file.ts';
 import { services as defaultServices, entryPath, type ServiceSpec, startGroups } from './services.ts';
 import { createSupervisor, type InstanceInfo, type InstanceSpec, type Supervisor } from './supervisor.ts';
+import { embeddedTraceExport } from './trace-export.ts';
 import { type BootstrapUsers, loadOrCreateBootstrapUsers } from './users.ts';
 
 /** Options of {@link startSystem}. */
@@ -248,6 +249,8 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
       ...(options.restartBackoff ? { backoff: options.restartBackoff } : {}),
     });
 
+    // The gateway keeps the traces; every other process sends it its spans.
+    const traces = embeddedTraceExport({ gatewayPort, env: { ...process.env, ...options.env } });
     const common: Record<string, string> = {
       BAZAAR_HOST: '127.0.0.1',
       BAZAAR_BUS_DATABASE_URL: cluster.url('bus'),
@@ -277,6 +280,7 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
             ...(spec.database ? { BAZAAR_DATABASE_URL: cluster.url(spec.database) } : {}),
             ...(spec.name === 'registry' ? { BAZAAR_SERVICE_CREDENTIALS: hashes } : {}),
             ...(spec.name === 'identity' ? identityEnv : {}),
+            ...(spec.name === 'gateway' ? traces.gateway : traces.services),
             ...options.env,
             ...options.serviceEnv?.[spec.name],
           };

@@ -25,6 +25,16 @@ Commands:
   logs [SERVICE] [--trace ID] [--since 10m|DATE] [-f] [--json]
                                    every instance's log lines in time order (embedded mode;
                                    -f follows new lines), from --data-dir DIR
+  config get <service>             a service's live config (the values on stdout, its version on stderr)
+  config set <service> <file.json|-> --reason "why" [--expect N]
+                                   replace its values whole (from a file or stdin); --expect refuses
+                                   the change unless the current version is N
+  config history <service>         every version, newest first: author, reason, what changed
+  config rollback <service> <version> --reason "why"
+                                   a new version equal to an old one
+             --gateway URL (default http://127.0.0.1:8080), --data-dir DIR (the admin's credentials.json)
   build-web [--force]              build the web app into web/dist (\`up\` does it when sources changed)
+  alert-rules [--check]            write deploy/prometheus/ (rules, promtool tests) from the kit's alert
+                                   rules; --check exits 1 when it is out of date (--out DIR elsewhere)
   help     show this text
 `;
