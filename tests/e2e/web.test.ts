@@ -1,9 +1,11 @@
 /**
  * The web app in a real Chromium against the whole embedded system: a shopper's journey, a
- * merchant selling to a shopper, an operator killing an instance from the ops console. Every page
- * visited is checked for accessibility and app errors, and photographed at phone and desktop width.
+ * merchant selling to a shopper, an operator killing an instance from the ops console and another
+ * changing a config, reading a checkout's trace and the alerts. Every page visited is checked for
+ * accessibility and app errors, and photographed at phone and desktop width.
  */
 import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { checkPage, demoAccounts, type E2E, inTab, logIn, openTab, startE2E, type Tab } from './support.ts';
@@ -234,6 +236,223 @@ describe('an operator', () => {
     });
   });
 });
+
+describe('an operator at the controls', () => {
+  test("the operator changes payments' config with a reason, sees it in the history with its diff, rolls it back; finds a checkout's trace and opens its waterfall; sees the alerts page", async () => {
+    const tab = await openTab(e2e);
+    const { page } = tab;
+    await inTab(tab, 'operator-controls', async () => {
+      const admin = demoAccounts(e2e.system).admin;
+      await logIn(tab, admin.email, admin.password);
+      await page.goto('/ops');
+      const opsNav = page.getByRole('navigation', { name: 'Operations' });
+
+      // Config: payments' simulator gets slower, with a reason.
+      await opsNav.getByRole('link', { name: 'Config' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Config' }).waitFor();
+      await page
+        .getByRole('navigation', { name: 'Services' })
+        .getByRole('link', { name: 'payments' })
+        .click();
+      await page.getByRole('heading', { level: 2, name: 'payments' }).waitFor();
+      const editor = page.getByLabel('Values (JSON)');
+      const save = page.getByRole('button', { name: 'Save', exact: true });
+      const reason = page.getByLabel('Reason', { exact: true });
+      /** Sets fields of `simulator` in the editor's JSON, keeping everything else. */
+      const edit = async (simulator: Record<string, unknown>) => {
+        const values = JSON.parse(await editor.inputValue()) as { simulator?: Record<string, unknown> };
+        values.simulator = { ...values.simulator, ...simulator };
+        await editor.fill(JSON.stringify(values, null, 2));
+      };
+      const latencyInEditor = async () =>
+        (JSON.parse(await editor.inputValue()) as { simulator: { latencyMs: number } }).simulator.latencyMs;
+      await edit({ latencyMs: 25 });
+      await save.click();
+      await page.getByText('enter a reason: it is kept in the history').waitFor();
+      await reason.fill('Drill: a slower card provider');
+      await save.click();
+      const saved = page.getByRole('status').filter({ hasText: /^Saved: payments is now at version \d+\.$/ });
+      await saved.waitFor();
+      const first = Number(/version (\d+)/.exec((await saved.textContent()) ?? '')?.[1]);
+      const firstEntry = page.getByRole('article', { name: `Version ${first}`, exact: true });
+      await firstEntry.getByText('“Drill: a slower card provider”').waitFor();
+      await firstEntry.getByText(`By ${admin.email}`).waitFor();
+      assert.match(
+        (await firstEntry.getByRole('listitem').allTextContents()).join('\n'),
+        /changed simulator\.latencyMs: 0 → 25/,
+      );
+
+      // An invalid value is refused, naming the field.
+      await edit({ declineRate: 2 });
+      await reason.fill('Decline every card twice over');
+      await save.click();
+      await page.getByText(/^simulator\.declineRate: /).waitFor();
+      await checkPage(tab, 'ops-config');
+
+      // Someone else changes it meanwhile: the page's save is refused, and a reload shows theirs.
+      const token = await accessToken(admin.email, admin.password);
+      const meanwhile = await fetch(`${e2e.baseUrl}/api/ops/config/payments`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          values: { simulator: { latencyMs: 60 } },
+          reason: 'Meanwhile, from a script',
+          expectedVersion: first,
+        }),
+      });
+      assert.equal(meanwhile.status, 200, await meanwhile.text());
+      await edit({ declineRate: 0.5 });
+      await save.click();
+      await page.getByRole('alert').filter({ hasText: 'Someone changed it meanwhile: reload' }).waitFor();
+      await page.getByRole('alert').getByRole('button', { name: 'Reload' }).click();
+      await page.getByText(`Version ${first + 1}, set by ${admin.email}`).waitFor();
+      assert.equal(await latencyInEditor(), 60);
+
+      // Roll back to the first change, with a reason asked for inline.
+      await firstEntry.getByRole('button', { name: `Roll back to version ${first}` }).click();
+      const confirm = page.getByRole('group', { name: `Roll back to version ${first}?` });
+      await confirm.getByLabel('Reason for the rollback').fill('The script was a mistake');
+      await checkPage(tab, 'ops-config-rollback');
+      await confirm.getByRole('button', { name: 'Yes, roll back' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Rolled back: version ${first + 2} has the values of version ${first}.` })
+        .waitFor();
+      const rollbackEntry = page.getByRole('article', { name: `Version ${first + 2}`, exact: true });
+      await rollbackEntry.getByText('current', { exact: true }).waitFor();
+      await rollbackEntry.getByText('“The script was a mistake”').waitFor();
+      assert.match(
+        (await rollbackEntry.getByRole('listitem').allTextContents()).join('\n'),
+        /changed simulator\.latencyMs: 60 → 25/,
+      );
+      assert.equal(await latencyInEditor(), 25);
+
+      // Every payments instance applied the rollback.
+      await opsNav.getByRole('link', { name: 'Overview' }).click();
+      const payments = page.getByRole('table', { name: 'payments instances' });
+      await assertEventually(
+        async () => {
+          const cells = await payments.getByRole('row').allTextContents();
+          return cells.length > 1 && cells.slice(1).every((row) => row.includes(`v${first + 2}`));
+        },
+        `every payments instance on v${first + 2}`,
+        20_000,
+      );
+
+      // Traces: a checkout (its trace id chosen here and sent as `traceparent`), found and opened.
+      const traceId = randomBytes(16).toString('hex');
+      await checkOutByApi(traceId);
+      await opsNav.getByRole('link', { name: 'Traces' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Traces' }).waitFor();
+      await page.getByLabel('Trace id').fill(traceId);
+      await page
+        .getByRole('form', { name: 'Search traces' })
+        .getByRole('button', { name: 'Search', exact: true })
+        .click();
+      await page.waitForURL(`/ops/traces?traceId=${traceId}`);
+      const checkout = page
+        .getByRole('table', { name: 'Traces found' })
+        .getByRole('row')
+        .filter({ hasText: traceId.slice(0, 12) });
+      await assertEventually(
+        async () => {
+          if (/payments/.test((await checkout.allTextContents()).join(' '))) return true;
+          await page.getByRole('button', { name: 'Refresh' }).click();
+          return false;
+        },
+        'the checkout trace is listed, with its payments spans',
+        20_000,
+      );
+      await checkPage(tab, 'ops-traces');
+      await checkout.getByRole('link').click();
+      await page.waitForURL(`/ops/traces/${traceId}`);
+      await page.getByRole('heading', { level: 2, name: 'Waterfall' }).waitFor();
+      const legend = page.getByRole('list', { name: 'Services in this trace' });
+      for (const service of ['gateway', 'orders', 'inventory', 'payments'])
+        await legend
+          .getByRole('listitem')
+          .filter({ hasText: new RegExp(`^${service} `) })
+          .waitFor();
+      const paymentsSpan = page
+        .getByRole('list', { name: /^Spans/ })
+        .getByRole('button')
+        .filter({ hasText: /^Level \d+: payments / })
+        .first();
+      await paymentsSpan.click();
+      assert.equal(await paymentsSpan.getAttribute('aria-expanded'), 'true');
+      await page.getByRole('heading', { level: 3, name: /^Attributes of / }).waitFor();
+      await checkPage(tab, 'ops-trace');
+
+      // Alerts: the evaluator's rules, and whatever is active.
+      await opsNav.getByRole('link', { name: /^Alerts/ }).click();
+      await page.getByRole('heading', { level: 1, name: 'Alerts' }).waitFor();
+      await page.getByText(/^\d+ rules evaluated/).waitFor();
+      await page.getByRole('heading', { level: 2, name: 'Firing' }).waitFor();
+      await checkPage(tab, 'ops-alerts');
+    });
+  });
+});
+
+/** An access token for `email`, from the API. */
+async function accessToken(email: string, password: string): Promise<string> {
+  const res = await fetch(`${e2e.baseUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  assert.equal(res.status, 200, 'logged in through the API');
+  return ((await res.json()) as { accessToken: string }).accessToken;
+}
+
+/**
+ * A new customer buys one product with tok_visa through the API, the checkout request carrying
+ * `traceId` in its `traceparent` (sampled); answers once the order is confirmed.
+ */
+async function checkOutByApi(traceId: string): Promise<void> {
+  const email = `trace.${unique()}@example.com`;
+  const password = 'correct horse battery';
+  const json = { 'content-type': 'application/json' };
+  const registered = await fetch(`${e2e.baseUrl}/api/auth/register`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ email, password, name: 'Tracy Shopper' }),
+  });
+  assert.equal(registered.status, 201);
+  const auth = { ...json, authorization: `Bearer ${await accessToken(email, password)}` };
+  const products = (await (await fetch(`${e2e.baseUrl}/api/products?limit=1`)).json()) as {
+    items: { id: string }[];
+  };
+  const added = await fetch(`${e2e.baseUrl}/api/cart/items/${products.items[0]!.id}`, {
+    method: 'PUT',
+    headers: auth,
+    body: JSON.stringify({ quantity: 1 }),
+  });
+  assert.equal(added.status, 200);
+  const ordered = await fetch(`${e2e.baseUrl}/api/orders`, {
+    method: 'POST',
+    headers: {
+      ...auth,
+      'idempotency-key': randomUUID(),
+      traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+    },
+    body: JSON.stringify({
+      paymentToken: 'tok_visa',
+      shippingAddress: {
+        name: 'Tracy Shopper',
+        line1: '1 Market Street',
+        city: 'Springfield',
+        postalCode: '12345',
+        country: 'US',
+      },
+    }),
+  });
+  assert.ok(ordered.status === 201 || ordered.status === 202, `checkout answered ${ordered.status}`);
+  const order = (await ordered.json()) as { id: string; status: string };
+  await assertEventually(async () => {
+    const res = await fetch(`${e2e.baseUrl}/api/orders/${order.id}`, { headers: auth });
+    return ((await res.json()) as { status: string }).status === 'CONFIRMED';
+  }, 'the checkout is confirmed');
+}
 
 async function assertEventually(
   check: () => Promise<boolean>,

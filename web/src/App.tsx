@@ -22,7 +22,12 @@ import { SearchPage } from './pages/shop/Search.tsx';
 const MerchantProducts = lazy(() => import('./pages/merchant/Products.tsx'));
 const MerchantProductEdit = lazy(() => import('./pages/merchant/ProductEdit.tsx'));
 const MerchantOrders = lazy(() => import('./pages/merchant/Orders.tsx'));
+const OpsLayout = lazy(() => import('./pages/ops/OpsLayout.tsx'));
 const OpsConsole = lazy(() => import('./pages/ops/Console.tsx'));
+const OpsAlerts = lazy(() => import('./pages/ops/Alerts.tsx'));
+const OpsTraces = lazy(() => import('./pages/ops/Traces.tsx'));
+const OpsTrace = lazy(() => import('./pages/ops/Trace.tsx'));
+const OpsConfig = lazy(() => import('./pages/ops/Config.tsx'));
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -80,7 +85,18 @@ const router = createBrowserRouter([
       { path: '/merchant/products/new', element: consoles(['merchant', 'admin'], <MerchantProductEdit />) },
       { path: '/merchant/products/:id', element: consoles(['merchant', 'admin'], <MerchantProductEdit />) },
       { path: '/merchant/orders', element: consoles(['merchant', 'admin'], <MerchantOrders />) },
-      { path: '/ops', element: consoles(['admin'], <OpsConsole />) },
+      {
+        path: '/ops',
+        element: consoles(['admin'], <OpsLayout />),
+        children: [
+          { index: true, element: <OpsConsole /> },
+          { path: 'alerts', element: <OpsAlerts /> },
+          { path: 'traces', element: <OpsTraces /> },
+          { path: 'traces/:traceId', element: <OpsTrace /> },
+          { path: 'config', element: <OpsConfig /> },
+          { path: 'config/:service', element: <OpsConfig /> },
+        ],
+      },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

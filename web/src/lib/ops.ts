@@ -1,17 +1,26 @@
 /**
- * What the ops console asks of the gateway: the live services list, traffic series and kills.
+ * What the ops console asks of the gateway: the live services list, traffic series, kills, the
+ * alerts of the embedded evaluator and the traces of the embedded collector.
  *
  * The live list comes from `GET /api/ops/watch`, a server-sent-events stream. `EventSource` cannot
  * send the `Authorization` header, so the stream is read with `fetch()` and its frames parsed
  * here (`parseSse`, a pure function). When the stream ends or fails the console keeps working:
  * it reconnects with a growing, jittered delay and polls `GET /api/ops/services` while it waits.
  */
-import type { OpsMetrics, OpsServiceList } from '@bazaar/contracts';
+import type {
+  OpsAlertList,
+  OpsMetrics,
+  OpsServiceList,
+  OpsTrace,
+  OpsTraceList,
+  OpsTraceQuery,
+} from '@bazaar/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api } from './api.ts';
 import { session } from './session.ts';
 import { backoffMs, parseSse } from './sse.ts';
+import { traceQueryParams } from './traces.ts';
 
 /** How the console is connected to the live stream. */
 export type Connection = 'connecting' | 'live' | 'reconnecting';
@@ -173,4 +182,42 @@ export function useNow(everyMs = 1000): number {
     return () => clearInterval(timer);
   }, [everyMs]);
   return now;
+}
+
+/** The active alerts, firing first, fetched again every 5 s (one query for the page and the badge). */
+export function useOpsAlerts() {
+  return useQuery({
+    queryKey: ['ops', 'alerts'],
+    queryFn: ({ signal }) => api<OpsAlertList>('/api/ops/alerts', { signal }),
+    refetchInterval: POLL_MS,
+    staleTime: 0,
+  });
+}
+
+/** The names of the registered services, for choosing one (the list as it was when asked). */
+export function useServiceNames() {
+  return useQuery({
+    queryKey: ['ops', 'service-names'],
+    queryFn: async ({ signal }) =>
+      (await api<OpsServiceList>('/api/ops/services', { signal })).items.map((s) => s.name).sort(),
+    staleTime: 60_000,
+  });
+}
+
+/** The recent traces that match `query`, newest or slowest first. */
+export function useTraces(query: OpsTraceQuery) {
+  return useQuery({
+    queryKey: ['ops', 'traces', query],
+    queryFn: ({ signal }) => api<OpsTraceList>(`/api/ops/traces?${traceQueryParams(query)}`, { signal }),
+    staleTime: 0,
+  });
+}
+
+/** One trace with every span the collector kept. */
+export function useTrace(traceId: string) {
+  return useQuery({
+    queryKey: ['ops', 'trace', traceId],
+    queryFn: ({ signal }) => api<OpsTrace>(`/api/ops/traces/${encodeURIComponent(traceId)}`, { signal }),
+    staleTime: 60_000,
+  });
 }

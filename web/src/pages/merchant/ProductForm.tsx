@@ -3,7 +3,8 @@
  * price in major units, category, and (for a new product) its first stock count. Checks what it
  * can before sending and shows the API's field errors next to their fields.
  */
-import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { Field } from '../../components/Field.tsx';
 import { ErrorNote } from '../../components/ui.tsx';
 import { fieldErrors } from '../../lib/api.ts';
 import { formatPriceInput, parsePrice, parseStock, useCategories } from '../../lib/merchant.ts';
@@ -151,45 +152,6 @@ export function ProductForm({
         Save product
       </button>
     </form>
-  );
-}
-
-/** The attributes a field's control needs to be labelled and described. */
-interface ControlProps {
-  id: string;
-  'aria-invalid': boolean;
-  'aria-describedby': string | undefined;
-}
-
-/** A labelled field with an optional hint and its error below the control. */
-export function Field({
-  label,
-  error,
-  hint,
-  children,
-}: {
-  label: string;
-  error: string | undefined;
-  hint?: string;
-  children: (props: ControlProps) => ReactNode;
-}) {
-  const id = useId();
-  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      {hint && (
-        <p className="field-hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-      {children({ id, 'aria-invalid': Boolean(error), 'aria-describedby': described || undefined })}
-      {error && (
-        <p className="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      )}
-    </div>
   );
 }
 

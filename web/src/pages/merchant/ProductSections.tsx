@@ -2,6 +2,7 @@
 import type { Stock } from '@bazaar/contracts';
 import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
+import { Field } from '../../components/Field.tsx';
 import { ErrorNote, Loading } from '../../components/ui.tsx';
 import { ApiError, errorSentence, fieldErrors } from '../../lib/api.ts';
 import {
@@ -12,7 +13,6 @@ import {
   useStock,
   useVisibility,
 } from '../../lib/merchant.ts';
-import { Field } from './ProductForm.tsx';
 
 /** Shows available, on hand and reserved, and sets the count on hand. */
 export function StockSection({ productId }: { productId: string }) {

@@ -77,6 +77,7 @@ function ServiceTable({
                 <th scope="col">Version</th>
                 <th scope="col">Last heartbeat</th>
                 <th scope="col">Circuit</th>
+                <th scope="col">Config</th>
                 <th scope="col" className="num">
                   In flight
                 </th>
@@ -141,6 +142,9 @@ function InstanceRow({
         )}
         {instance.ejected && <span className="ejected"> ejected</span>}
       </td>
+      <td className="config-cell">
+        <AppliedConfigCell config={instance.config} />
+      </td>
       <td className="num">{instance.inflight}</td>
       <td className="num">{instance.latencyMs === null ? '—' : `${Math.round(instance.latencyMs)} ms`}</td>
       {onKill && (
@@ -159,5 +163,21 @@ function InstanceRow({
         </td>
       )}
     </tr>
+  );
+}
+
+/** The live-config version an instance applied, and the refusal of a newer one when it reported one. */
+function AppliedConfigCell({ config }: { config: OpsInstance['config'] }) {
+  if (config === null) return <span className="muted">—</span>;
+  return (
+    <>
+      v{config.version}
+      {config.error && (
+        <span className="config-refused">
+          <span aria-hidden="true">⚠ </span>
+          {config.error}
+        </span>
+      )}
+    </>
   );
 }
