@@ -202,6 +202,7 @@ export async function buildApp<Config>(
     runWithContext(request.bazaar, done);
   });
 
+  const requestMetrics = config.BAZAAR_REQUEST_METRICS !== false;
   app.addHook('onResponse', (request, reply, done) => {
     metrics.httpInFlight.dec();
     const labels = {
@@ -209,8 +210,10 @@ export async function buildApp<Config>(
       method: request.method,
       status: statusClass(reply.statusCode),
     };
-    metrics.httpRequests.inc(labels);
-    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    if (requestMetrics) {
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    }
     endServerSpan(request, reply.statusCode, labels.route);
     if (reply.statusCode >= 500) {
       request.log.warn(

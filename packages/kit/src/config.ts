@@ -45,6 +45,11 @@ export const KitConfigSchema = Type.Object({
   BAZAAR_EVENT_ACK_TIMEOUT_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 30_000 }),
   /** How often the outbox relay looks for unsent events when no notification woke it. */
   BAZAAR_OUTBOX_POLL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1_000 }),
+  /**
+   * Off: requests served and calls made are not counted or timed (the telemetry benchmark's
+   * baseline; in-flight, circuit and other gauges stay). Never off in production.
+   */
+  BAZAAR_REQUEST_METRICS: Type.Boolean({ default: true }),
 });
 
 /** The kit's validated settings. */

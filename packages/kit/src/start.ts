@@ -104,6 +104,7 @@ export async function startService<Config>(
         defaultDeadlineMs: config.BAZAAR_DEFAULT_DEADLINE_MS,
         serviceToken: tokens && needsServiceToken(service) ? () => tokens.current(service) : undefined,
         resilience,
+        recordCalls: config.BAZAAR_REQUEST_METRICS,
       });
       clients.set(service, c);
     }

@@ -47,3 +47,17 @@ test('/metrics keeps the Prometheus text format for any other Accept', async () 
     assert.match(res.body, /http_server_requests_total\{.*route="\/api\/ping"/);
   }
 });
+
+test('with BAZAAR_REQUEST_METRICS off, requests are neither counted nor timed (the benchmark baseline)', async () => {
+  const { app: quiet } = await buildApp(probe, { env: { BAZAAR_REQUEST_METRICS: 'false' } });
+  try {
+    await quiet.inject({ url: '/api/ping' });
+    const text = (await quiet.inject({ url: '/metrics' })).body;
+    assert.doesNotMatch(text, /^http_server_requests_total\{/m);
+    assert.match(text, /^http_server_requests_in_flight\{/m, 'gauges stay');
+    const counted = (await app.inject({ url: '/metrics' })).body;
+    assert.match(counted, /^http_server_requests_total\{.*route="\/api\/ping"/m);
+  } finally {
+    await quiet.close();
+  }
+});

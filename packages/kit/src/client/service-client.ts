@@ -148,6 +148,7 @@ export class ServiceClient {
   readonly #defaultDeadlineMs: number;
   readonly #serviceToken: () => string | undefined;
   #resilience: ResilienceConfig;
+  readonly #recordCalls: boolean;
   #endpoints = new Map<string, EndpointState>();
   #lastInstances: readonly Instance[] | undefined;
 
@@ -165,7 +166,10 @@ export class ServiceClient {
     halfOpenAfterMs?: number;
     /** Breaker, retry and budget thresholds (default QUALITY.md's); `configure` changes them later. */
     resilience?: Partial<ResilienceConfig>;
+    /** Whether calls are counted and timed (default true; off only for the telemetry benchmark). */
+    recordCalls?: boolean;
   }) {
+    this.#recordCalls = options.recordCalls ?? true;
     this.target = options.target;
     this.#source = options.source;
     this.#dispatcher = options.dispatcher;
@@ -379,6 +383,7 @@ export class ServiceClient {
   }
 
   #record(outcome: string, started: number): void {
+    if (!this.#recordCalls) return;
     this.#metrics.clientCalls.inc({ target: this.target, outcome });
     this.#metrics.clientDuration.observe(
       { target: this.target, outcome },
