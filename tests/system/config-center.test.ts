@@ -21,7 +21,7 @@ import type {
 import type { System } from '../../packages/cli/src/system.ts';
 import { type Account, api, login, signUp } from '../security/support.ts';
 import { checkout, putInCart, settledOrder, stockedProduct, stockOf } from './shop-support.ts';
-import { assertInvariants, startTestSystem } from './support.ts';
+import { assertInvariants, eventually, startTestSystem } from './support.ts';
 
 /** A card that is not one of the three test cards: the simulator's `declineRate` decides it. */
 const PLAIN_CARD = 'tok_mastercard';
@@ -67,21 +67,6 @@ async function change(service: string, values: unknown, reason: string): Promise
   return res.body as unknown as ConfigDocument;
 }
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T>,
-  ok: (v: T) => boolean,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(value)} after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** What every up instance of `service` reports of its live config, from the ops console's list. */
 async function applied(service: string) {
   const res = await ops('GET', '/api/ops/services');
@@ -94,7 +79,7 @@ async function applied(service: string) {
 
 /** Waits until every up instance of `service` reports having applied `version`. */
 function appliedEverywhere(service: string, version: number) {
-  return until(
+  return eventually(
     `${service} instances apply version ${version}`,
     () => applied(service),
     (configs) => configs.length > 0 && configs.every((c) => c?.version === version && c.error === null),
@@ -276,7 +261,7 @@ describe('refusals', () => {
     const kept = await current('gateway');
     // The schema lets "0/s" through; the gateway cannot build a bucket that never fills.
     const broken = await change('gateway', { rateLimits: { perAddress: '0/s' } }, 'a limit that cannot work');
-    const reports = await until(
+    const reports = await eventually(
       'the gateway reports the refusal',
       () => applied('gateway'),
       (configs) =>
@@ -337,7 +322,7 @@ describe('payments down: checkout fails fast', () => {
   test('errorRate back to 0: checkout recovers once the circuit lets a probe through', async () => {
     await appliedEverywhere('payments', (await change('payments', {}, 'provider back')).version);
     const customer = await shopper();
-    const order = await until(
+    const order = await eventually(
       'a checkout goes through again',
       async () => {
         const res = await checkout(system, customer, { paymentToken: 'tok_visa' });
@@ -346,7 +331,7 @@ describe('payments down: checkout fails fast', () => {
         return settledOrder(system, customer, (res.body as unknown as Order).id);
       },
       (o) => o !== undefined,
-      30_000,
+      { ms: 30_000 },
     );
     assert.equal(order?.status, 'CONFIRMED');
     await change('orders', {}, 'thresholds back to the defaults');

@@ -8,7 +8,7 @@ import type { Product, ProductPage } from '@bazaar/contracts';
 import type { System } from '../../packages/cli/src/system.ts';
 import { type Account, api, signUp } from '../security/support.ts';
 import { setStock, stockedProduct } from './shop-support.ts';
-import { startTestSystem } from './support.ts';
+import { eventually, startTestSystem } from './support.ts';
 
 let handle: Awaited<ReturnType<typeof startTestSystem>>;
 let system: System;
@@ -29,25 +29,10 @@ async function productSeen(id: string): Promise<Product> {
   return res.body as unknown as Product;
 }
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T>,
-  ok: (v: T) => boolean,
-  ms = 15_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(value)} after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 test('inventory stopped: product pages and search still answer, with the last known availability and its age', async () => {
   const product = await stockedProduct(system, merchant, { stock: 7, name: 'Degradable teapot' });
   await setStock(system, merchant, product.id, 6);
-  const known = await until(
+  const known = await eventually(
     'catalog learns the stock',
     () => productSeen(product.id),
     (p) => p.available === 6,
@@ -79,7 +64,7 @@ test('inventory stopped: product pages and search still answer, with the last kn
   }
   for (const slot of inventorySlots) await system.supervisor.waitReady(slot, 30_000);
   await setStock(system, merchant, product.id, 5);
-  const fresh = await until(
+  const fresh = await eventually(
     'catalog learns the new stock',
     () => productSeen(product.id),
     (p) => p.available === 5,

@@ -17,7 +17,7 @@ import type { System } from '../../packages/cli/src/system.ts';
 import { type Account, api, signUp } from '../security/support.ts';
 import { freePort, waitFor } from '../support/ports.ts';
 import { checkout, putInCart, settledOrder, stockedProduct } from './shop-support.ts';
-import { assertInvariants, startTestSystem } from './support.ts';
+import { assertInvariants, eventually, startTestSystem } from './support.ts';
 
 function natsBinary(): string | undefined {
   for (const candidate of [process.env.BAZAAR_NATS_SERVER, '/usr/sbin/nats-server', '/usr/bin/nats-server']) {
@@ -113,21 +113,6 @@ async function unsent(): Promise<number> {
   return total;
 }
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T>,
-  ok: (v: T) => boolean,
-  ms = 30_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(value)} after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe('on JetStream', { skip: !binary }, () => {
   test('a checkout: CONFIRMED; the cart empties and the catalog learns the stock, by events through JetStream', async () => {
     const customer = await signUp(system, 'jet', 'customer');
@@ -138,15 +123,17 @@ describe('on JetStream', { skip: !binary }, () => {
     const order = res.body as unknown as Order;
     acknowledged.push(order.id);
     assert.equal((await settledOrder(system, customer, order.id)).status, 'CONFIRMED');
-    await until(
+    await eventually(
       'the cart',
       () => cartItems(customer),
       (n) => n === 0,
+      { ms: 30_000 },
     );
-    await until(
+    await eventually(
       'the catalog availability',
       async () => (await api(system, 'GET', `/api/products/${product.id}`)).body.available,
       (a) => a === 4,
+      { ms: 30_000 },
     );
     await assertInvariants(system, { acknowledgedOrders: acknowledged });
   });
@@ -180,12 +167,13 @@ describe('on JetStream', { skip: !binary }, () => {
     } finally {
       await startNats();
     }
-    await until('the outboxes', unsent, (n) => n === 0, 60_000);
+    await eventually('the outboxes', unsent, (n) => n === 0, { ms: 60_000 });
     for (const shopper of shoppers)
-      await until(
+      await eventually(
         'a cart',
         () => cartItems(shopper),
         (n) => n === 0,
+        { ms: 30_000 },
       );
     await assertInvariants(system, { acknowledgedOrders: acknowledged });
   });

@@ -131,3 +131,28 @@ export async function assertInvariants(system: System, options: CheckOptions & {
   console.log(formatInvariants(results));
   for (const r of results) assert.equal(r.violations, 0, `${r.id} ${r.title}: ${r.examples.join('; ')}`);
 }
+
+/**
+ * Probes until `ok` holds and answers that value; a probe that throws counts as "not yet" (the
+ * instance it asks may be restarting). Fails after `ms`, showing the last value or error.
+ */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T>,
+  ok: (value: T) => boolean,
+  { ms = 20_000, everyMs = 200 }: { ms?: number; everyMs?: number } = {},
+): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (ok(value)) return value;
+      last = value;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(last)} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

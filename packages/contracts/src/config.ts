@@ -152,7 +152,11 @@ export const ConfigVersion = Type.Object({
 export type ConfigVersion = Static<typeof ConfigVersion>;
 
 /** `GET /api/ops/config/:service/history`: newest first. */
-export const ConfigHistory = Type.Object({ items: Type.Array(ConfigVersion) });
+export const ConfigHistory = Type.Object({
+  items: Type.Array(ConfigVersion),
+  /** Always null: the whole history is one page. */
+  nextCursor: Type.Null(),
+});
 export type ConfigHistory = Static<typeof ConfigHistory>;
 
 /** What an instance reports of its live config (in its heartbeats): applied version and last refusal. */

@@ -92,6 +92,8 @@ export type OpsAlert = Static<typeof OpsAlert>;
 /** `GET /api/ops/alerts`: active alerts, firing first; `rules` counts the rules evaluated. */
 export const OpsAlertList = Type.Object({
   items: Type.Array(OpsAlert),
+  /** Always null: every active alert is on the one page (a few per rule at most). */
+  nextCursor: Type.Null(),
   rules: Type.Integer({ minimum: 0 }),
   evaluatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
@@ -143,7 +145,7 @@ export type OpsTraceSummary = Static<typeof OpsTraceSummary>;
 
 /**
  * `GET /api/ops/traces?traceId=&service=&route=&status=ok|error&minDurationMs=&sort=recent|slowest&limit=`
- * (limit ≤ 100, default 50): recent traces kept by the embedded collector, newest or slowest first.
+ * &cursor=` (limit ≤ 100, default 20): recent traces kept by the embedded collector, newest or slowest first.
  */
 export const OpsTraceQuery = Type.Object(
   {
@@ -154,12 +156,16 @@ export const OpsTraceQuery = Type.Object(
     minDurationMs: Type.Optional(Type.Number({ minimum: 0 })),
     sort: Type.Optional(Type.Union([Type.Literal('recent'), Type.Literal('slowest')])),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
   },
   { additionalProperties: false },
 );
 export type OpsTraceQuery = Static<typeof OpsTraceQuery>;
 
-export const OpsTraceList = Type.Object({ items: Type.Array(OpsTraceSummary) });
+export const OpsTraceList = Type.Object({
+  items: Type.Array(OpsTraceSummary),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
 export type OpsTraceList = Static<typeof OpsTraceList>;
 
 /** `GET /api/ops/traces/:traceId`: every span kept, ordered by start. */

@@ -196,7 +196,12 @@ describe('the embedded evaluator', () => {
 
   test('the list says how many rules it evaluates and when, in the shape of the contract', async () => {
     const s = system();
-    assert.deepEqual(s.evaluator.alerts(), { items: [], rules: alertRules.length, evaluatedAt: null });
+    assert.deepEqual(s.evaluator.alerts(), {
+      items: [],
+      nextCursor: null,
+      rules: alertRules.length,
+      evaluatedAt: null,
+    });
     s.failing.add('catalog-1');
     await s.rounds(3);
     const list = s.evaluator.alerts();

@@ -130,9 +130,9 @@ describe('/api/ops/config', () => {
       body: { version: 2, reason: 'undo', author: admin.sub },
     });
 
-    answer(200, { items: [] });
+    answer(200, { items: [], nextCursor: null });
     const history = await app.inject({ url: '/api/ops/config/payments/history', headers });
-    assert.deepEqual(history.json(), { items: [] });
+    assert.deepEqual(history.json(), { items: [], nextCursor: null });
     assert.equal(registry.seen[0]?.path, '/v1/config/payments/history');
   });
 

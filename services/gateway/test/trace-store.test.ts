@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeOtlpTraces, OtlpFormatError } from '../src/telemetry/otlp-json.ts';
-import { TraceStore } from '../src/telemetry/trace-store.ts';
+import { InvalidTraceCursor, TraceStore, traceCursor } from '../src/telemetry/trace-store.ts';
 
 const T0 = Date.parse('2025-01-01T10:00:00Z');
 
@@ -189,4 +189,29 @@ test('an OTLP JSON export request is read into spans; malformed spans are counte
   assert.equal(spans[1]?.durationMs, 0, 'an end before the start is no negative duration');
   assert.deepEqual(decodeOtlpTraces({}), { spans: [], rejected: 0 });
   assert.throws(() => decodeOtlpTraces({ resourceSpans: 'no' }), OtlpFormatError);
+});
+
+test('a cursor continues the list where the page ended, in either order; a foreign cursor is refused', () => {
+  const store = new TraceStore();
+  // Two traces start in the same millisecond and two last as long: ties are ordered by trace id.
+  for (const [trace, at, ms] of [
+    ['a1', 0, 12],
+    ['b2', 10, 30],
+    ['c3', 10, 12],
+    ['d4', 25, 7],
+    ['e5', 40, 30],
+  ] as const)
+    store.add([span(trace, '1', { at, ms })]);
+  for (const sort of ['recent', 'slowest'] as const) {
+    const whole = store.search({ sort, limit: 100 }).map((t) => t.traceId);
+    assert.equal(whole.length, 5);
+    const first = store.search({ sort, limit: 2 });
+    const rest = store.search({ sort, limit: 100, cursor: traceCursor(first.at(-1)!, sort) });
+    assert.deepEqual(
+      [...first, ...rest].map((t) => t.traceId),
+      whole,
+      sort,
+    );
+  }
+  assert.throws(() => store.search({ cursor: 'bm90LWEtY3Vyc29y' }), InvalidTraceCursor);
 });

@@ -73,6 +73,7 @@ export class AlertEvaluator {
   /** The alerts pending or firing (firing first), as `GET /api/ops/alerts` answers. */
   alerts(): OpsAlertList {
     return {
+      nextCursor: null,
       items: this.#tracker.active().map((a) => ({
         name: a.name,
         severity: a.severity,

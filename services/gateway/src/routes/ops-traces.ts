@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { gunzip } from 'node:zlib';
-import { OpsTrace, OpsTraceList, OpsTraceQuery, Problem } from '@bazaar/contracts';
+import { OpsTrace, OpsTraceList, OpsTraceQuery, type OpsTraceSummary, Problem } from '@bazaar/contracts';
 import { AppError, requireRole, type ServiceContext, startTracing, tracingActive } from '@bazaar/kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { decodeOtlpTraces, OtlpFormatError } from '../telemetry/otlp-json.ts';
-import { TraceStore } from '../telemetry/trace-store.ts';
+import { DEFAULT_LIMIT, InvalidTraceCursor, TraceStore, traceCursor } from '../telemetry/trace-store.ts';
 
 /** Where the services' exporters post their spans (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`). */
 export const TRACE_INTAKE_PATH = '/internal/otlp/v1/traces';
@@ -78,7 +78,21 @@ export async function opsTracesRoutes(
     },
     async (request) => {
       requireRole(request, 'admin');
-      return { items: store.search(request.query as OpsTraceQuery) };
+      const query = request.query as OpsTraceQuery;
+      const limit = query.limit ?? DEFAULT_LIMIT;
+      let found: OpsTraceSummary[];
+      try {
+        found = store.search({ ...query, limit: limit + 1 });
+      } catch (err) {
+        if (err instanceof InvalidTraceCursor)
+          throw new AppError('VALIDATION_FAILED', 'The request has invalid fields.', {
+            errors: [{ path: 'querystring/cursor', message: 'not a cursor this list gave' }],
+          });
+        throw err;
+      }
+      const items = found.slice(0, limit);
+      const last = items.at(-1);
+      return { items, nextCursor: found.length > limit && last ? traceCursor(last, query.sort) : null };
     },
   );
 

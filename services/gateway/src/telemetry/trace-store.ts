@@ -23,7 +23,53 @@ interface Summary extends OpsTraceSummary {
   routes: Set<string>;
 }
 
-const DEFAULT_LIMIT = 50;
+/** CONTRACT: lists answer 20 items unless asked for up to 100. */
+export const DEFAULT_LIMIT = 20;
+
+/** Where a page of traces ends, in the list's order: its sort key and trace id (`?cursor=`). */
+function sortKey(summary: { startTime: string; durationMs: number }, sort: OpsTraceQuery['sort']): number[] {
+  const start = Date.parse(summary.startTime);
+  return sort === 'slowest' ? [summary.durationMs, start] : [start];
+}
+
+/** The cursor of the page after `last`. */
+export function traceCursor(last: OpsTraceSummary, sort: OpsTraceQuery['sort']): string {
+  return Buffer.from(JSON.stringify({ k: sortKey(last, sort), id: last.traceId })).toString('base64url');
+}
+
+/** Reads a cursor made by `traceCursor`; throws `InvalidTraceCursor` for anything else. */
+function readCursor(cursor: string): { k: number[]; id: string } {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      k?: unknown;
+      id?: unknown;
+    };
+    if (
+      Array.isArray(value.k) &&
+      value.k.length > 0 &&
+      value.k.every((n) => typeof n === 'number' && Number.isFinite(n)) &&
+      typeof value.id === 'string'
+    )
+      return { k: value.k as number[], id: value.id };
+  } catch {
+    // Falls through to the refusal.
+  }
+  throw new InvalidTraceCursor();
+}
+
+/** A `cursor` that this store did not make. */
+export class InvalidTraceCursor extends Error {
+  override name = 'InvalidTraceCursor';
+}
+
+/** Descending order of sort keys, then of trace ids: negative when `a` comes first. */
+function compareDescending(a: { k: number[]; id: string }, b: { k: number[]; id: string }): number {
+  for (let i = 0; i < Math.max(a.k.length, b.k.length); i++) {
+    const d = (b.k[i] ?? 0) - (a.k[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
 
 /**
  * The embedded collector's memory: recent traces, bounded in traces and spans. A trace moves to
@@ -71,7 +117,8 @@ export class TraceStore {
   }
 
   /** The traces that match `query`, newest (by start) or slowest first. */
-  search(query: OpsTraceQuery): OpsTraceSummary[] {
+  search(query: OpsTraceQuery & { cursor?: string | undefined }): OpsTraceSummary[] {
+    const after = query.cursor === undefined ? undefined : readCursor(query.cursor);
     const matches: Summary[] = [];
     for (const trace of this.#traces.values()) {
       if (query.traceId && !trace.traceId.startsWith(query.traceId)) continue;
@@ -82,12 +129,15 @@ export class TraceStore {
       if (query.minDurationMs !== undefined && summary.durationMs < query.minDurationMs) continue;
       matches.push(summary);
     }
-    matches.sort(
-      query.sort === 'slowest'
-        ? (a, b) => b.durationMs - a.durationMs || b.startMs - a.startMs
-        : (a, b) => b.startMs - a.startMs,
-    );
-    return matches.slice(0, query.limit ?? DEFAULT_LIMIT).map(publicSummary);
+    const keyed = matches.map((summary) => ({
+      summary,
+      key: { k: sortKey(publicSummary(summary), query.sort), id: summary.traceId },
+    }));
+    keyed.sort((a, b) => compareDescending(a.key, b.key));
+    return keyed
+      .filter((m) => !after || compareDescending(m.key, after) > 0)
+      .slice(0, query.limit ?? DEFAULT_LIMIT)
+      .map((m) => publicSummary(m.summary));
   }
 
   /** Every span kept of one trace, by start time, or `undefined` when none is. */
@@ -95,7 +145,16 @@ export class TraceStore {
     const trace = this.#traces.get(traceId);
     if (!trace) return undefined;
     const { startMs } = summarize(trace);
-    const spans = [...trace.spans.values()].sort((a, b) => a.startMs - b.startMs);
+    // Spans that start in the same instant (a server span and its first call) keep parents first.
+    const depths = new Map<CollectedSpan, number>();
+    for (const span of trace.spans.values()) {
+      let d = 0;
+      for (let p = span.parentSpanId; p && d < 64; d++) p = trace.spans.get(p)?.parentSpanId ?? null;
+      depths.set(span, d);
+    }
+    const spans = [...trace.spans.values()].sort(
+      (a, b) => a.startMs - b.startMs || depths.get(a)! - depths.get(b)!,
+    );
     return { traceId, spans: spans.map((s) => opsSpan(s, startMs)) };
   }
 

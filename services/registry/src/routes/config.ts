@@ -87,7 +87,7 @@ export function configRoutes(
     { preValidation, schema: { params: ServiceParams, response: { 200: ConfigHistory, ...errors } } },
     async (request) => {
       schemaOf(request.params.service);
-      return { items: await configHistory(db, request.params.service) };
+      return { items: await configHistory(db, request.params.service), nextCursor: null };
     },
   );
 
