@@ -15,7 +15,7 @@ import type {
   OpsTraceList,
   OpsTraceQuery,
 } from '@bazaar/contracts';
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api } from './api.ts';
 import { session } from './session.ts';
@@ -204,11 +204,17 @@ export function useServiceNames() {
   });
 }
 
-/** The recent traces that match `query`, newest or slowest first. */
+/** The recent traces that match `query`, newest or slowest first, a page at a time ("More traces"). */
 export function useTraces(query: OpsTraceQuery) {
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: ['ops', 'traces', query],
-    queryFn: ({ signal }) => api<OpsTraceList>(`/api/ops/traces?${traceQueryParams(query)}`, { signal }),
+    queryFn: ({ signal, pageParam }) => {
+      const params = traceQueryParams(query);
+      if (pageParam) params.set('cursor', pageParam);
+      return api<OpsTraceList>(`/api/ops/traces?${params}`, { signal });
+    },
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
     staleTime: 0,
   });
 }

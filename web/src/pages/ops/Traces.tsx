@@ -173,7 +173,7 @@ function TraceResults({ query }: { query: OpsTraceQuery }) {
   const now = useNow(5000);
   if (traces.isPending) return <Loading label="Loading traces…" />;
   if (traces.error) return <ErrorNote error={traces.error} retry={() => void traces.refetch()} />;
-  const items = traces.data.items;
+  const items = traces.data.pages.flatMap((page) => page.items);
   return (
     <>
       <p className="trace-refresh">
@@ -219,6 +219,19 @@ function TraceResults({ query }: { query: OpsTraceQuery }) {
           </table>
         </div>
       )}
+      {traces.hasNextPage ? (
+        <p>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => void traces.fetchNextPage()}
+            disabled={traces.isFetchingNextPage}
+            aria-busy={traces.isFetchingNextPage}
+          >
+            {traces.isFetchingNextPage ? 'Loading…' : 'More traces'}
+          </button>
+        </p>
+      ) : null}
     </>
   );
 }
