@@ -1,13 +1,15 @@
 /**
- * Telemetry overhead: the same work on two embedded systems started side by side, one with
- * telemetry on (the default: every span recorded and exported to the gateway's collector, request
- * and call metrics observed) and one with it off (`BAZAAR_TRACING=off`, `BAZAAR_REQUEST_METRICS=off`).
- * Both systems run on CPU 0, the load generator on CPU 1; only one system is loaded at a time.
+ * Telemetry overhead: the same work on three embedded systems started side by side: telemetry on
+ * (the embedded default: every trace sampled, its spans exported to the gateway's collector,
+ * request and call metrics observed), sampled (the same with `OTEL_TRACES_SAMPLER_ARG=0.1`, as a
+ * production would run it) and off (`BAZAAR_TRACING=off`, `BAZAAR_REQUEST_METRICS=false`). All run
+ * on CPU 0, the load generator on CPU 1; only one system is loaded at a time.
  *
- * Work, alternated round by round between the systems (on, off; then off, on; ...):
+ * Work, alternated round by round between the systems (the order rotates each round):
  *   reads    — autocannon, C connections, a cached product read through the gateway;
  *   checkout — K closed loops, each its own customer: put one line, check out, poll until CONFIRMED.
- * Judged: reads/s on ÷ off and confirmed orders/s on ÷ off, per round, median over rounds (goal ≥ 0.9).
+ * Judged: reads/s and confirmed orders/s of on ÷ off and of sampled ÷ off, per round, median over
+ * rounds (goal ≥ 0.9).
  *
  * Settings (environment): BENCH_TELEMETRY_CONNECTIONS (32), BENCH_TELEMETRY_CLIENTS (8),
  * BENCH_TELEMETRY_SECONDS per window (10), BENCH_TELEMETRY_ROUNDS (3), BENCH_WARMUP (5).
@@ -29,9 +31,14 @@ const ROUNDS = Math.max(1, Math.round(envNumber('BENCH_TELEMETRY_ROUNDS', 3)));
 const WARMUP = envNumber('BENCH_WARMUP', 5);
 const GOAL = 0.9;
 
-type Setup = 'on' | 'off';
-const SETUPS: Setup[] = ['on', 'off'];
-const OFF_ENV = { BAZAAR_TRACING: 'off', BAZAAR_REQUEST_METRICS: 'off' };
+type Setup = 'on' | 'sampled' | 'off';
+const SETUPS: Setup[] = ['on', 'sampled', 'off'];
+const SAMPLED_RATIO = '0.1';
+const ENV: Record<Setup, Record<string, string>> = {
+  on: {},
+  sampled: { OTEL_TRACES_SAMPLER_ARG: SAMPLED_RATIO },
+  off: { BAZAAR_TRACING: 'off', BAZAAR_REQUEST_METRICS: 'false' },
+};
 
 interface Target {
   gatewayUrl: string;
@@ -65,19 +72,17 @@ async function prepare(
 
 async function main(): Promise<BenchResult> {
   const startedAt = new Date();
-  console.log(`${NAME}: starting two systems (telemetry on, telemetry off)…`);
-  const on = await startBenchSystem();
-  const off = await startBenchSystem({ env: OFF_ENV });
+  console.log(`${NAME}: starting three systems (telemetry on, sampled at ${SAMPLED_RATIO}, off)…`);
   const targets = {} as Record<Setup, Target>;
-  for (const [setup, bench] of [
-    ['on', on],
-    ['off', off],
-  ] as const) {
+  const benches = [];
+  for (const setup of SETUPS) {
+    const bench = await startBenchSystem({ env: ENV[setup] });
+    benches.push(bench);
     const merchant = bench.system.bootstrapUsers?.users.merchant;
     if (!merchant) throw new Error('the system has no bootstrap merchant');
     targets[setup] = await prepare(bench.system.gatewayUrl, merchant);
   }
-  const pins = { ...on.pinAll(), ...off.pinAll() };
+  const pins = benches.map((b) => b.pinAll()).at(-1)!;
   console.log(`${NAME}: ${describePins(pins)}; load generator on CPU ${LOAD_CPU}`);
 
   const timeoutMs = (SECONDS + WARMUP) * 1000 + 120_000;
@@ -121,6 +126,8 @@ async function main(): Promise<BenchResult> {
 
   const readRatios = roundRatios(results, 'on', 'off', (m) => m.reads.rps);
   const checkoutRatios = roundRatios(results, 'on', 'off', (m) => m.checkout.ordersPerSecond);
+  const sampledReadRatios = roundRatios(results, 'sampled', 'off', (m) => m.reads.rps);
+  const sampledCheckoutRatios = roundRatios(results, 'sampled', 'off', (m) => m.checkout.ordersPerSecond);
   const med = (setup: Setup, f: (m: Window) => number) => medianOf(results, setup, f);
   const rows = SETUPS.map((setup) => [
     setup,
@@ -168,6 +175,8 @@ async function main(): Promise<BenchResult> {
   );
   const readRatio = median(readRatios);
   const checkoutRatio = median(checkoutRatios);
+  const sampledReadRatio = median(sampledReadRatios);
+  const sampledCheckoutRatio = median(sampledCheckoutRatios);
   return {
     name: NAME,
     startedAt: startedAt.toISOString(),
@@ -182,6 +191,8 @@ async function main(): Promise<BenchResult> {
     figures: {
       readRatios,
       checkoutRatios,
+      sampledReadRatios,
+      sampledCheckoutRatios,
       rounds: results.map((r) => ({
         setup: r.setup,
         round: r.round,
@@ -202,9 +213,23 @@ async function main(): Promise<BenchResult> {
         goal: `>= ${GOAL}`,
         met: checkoutRatio >= GOAL,
       },
+      {
+        name: `gateway reads/s, sampled at ${SAMPLED_RATIO} ÷ off`,
+        value: sampledReadRatio,
+        goal: `>= ${GOAL}`,
+        met: sampledReadRatio >= GOAL,
+      },
+      {
+        name: `checkout orders/s, sampled at ${SAMPLED_RATIO} ÷ off`,
+        value: sampledCheckoutRatio,
+        goal: `>= ${GOAL}`,
+        met: sampledCheckoutRatio >= GOAL,
+      },
     ],
     notes: [
-      'on: spans recorded for every request, call, transaction and event, exported to the embedded collector; off: BAZAAR_TRACING=off and BAZAAR_REQUEST_METRICS=off',
+      'on: every trace sampled (the embedded default): spans for every request, call, transaction and event, exported to the embedded collector',
+      `sampled: OTEL_TRACES_SAMPLER_ARG=${SAMPLED_RATIO}: spans still recorded, a tenth of the traces (and every error span) exported`,
+      'off: BAZAAR_TRACING=off and BAZAAR_REQUEST_METRICS=false; request and call metrics are on in both other setups',
     ],
   };
 }

@@ -9,6 +9,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import type pg from 'pg';
 import pino, { type Logger } from 'pino';
+import type { Counter, Histogram } from 'prom-client';
 import { Authenticator, type AuthSources } from './auth/authenticator.ts';
 import { createIdentityApi } from './auth/identity-api.ts';
 import { installRequestAuth } from './auth/request-auth.ts';
@@ -203,6 +204,13 @@ export async function buildApp<Config>(
   });
 
   const requestMetrics = config.BAZAAR_REQUEST_METRICS !== false;
+  const requestSeries = new Map<
+    string,
+    {
+      count: Counter.Internal;
+      time: Histogram.Internal<'route' | 'method' | 'status'>;
+    }
+  >();
   app.addHook('onResponse', (request, reply, done) => {
     metrics.httpInFlight.dec();
     const labels = {
@@ -211,8 +219,16 @@ export async function buildApp<Config>(
       status: statusClass(reply.statusCode),
     };
     if (requestMetrics) {
-      metrics.httpRequests.inc(labels);
-      metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+      // One series per route, method and status class: its children are made once and kept, so
+      // counting a request costs no label hashing.
+      const key = `${labels.method} ${labels.status} ${labels.route}`;
+      let series = requestSeries.get(key);
+      if (!series) {
+        series = { count: metrics.httpRequests.labels(labels), time: metrics.httpDuration.labels(labels) };
+        requestSeries.set(key, series);
+      }
+      series.count.inc();
+      series.time.observe(reply.elapsedTime / 1000);
     }
     endServerSpan(request, reply.statusCode, labels.route);
     if (reply.statusCode >= 500) {

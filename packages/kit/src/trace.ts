@@ -45,6 +45,11 @@ export function continueTrace(header: string | undefined): TraceContext {
   };
 }
 
+/** A fresh trace id. */
+export function newTraceId(): string {
+  return randomHex(16);
+}
+
 /** A fresh span id. */
 export function newSpanId(): string {
   return randomHex(8);

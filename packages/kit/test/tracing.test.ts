@@ -287,3 +287,36 @@ test('with sampling at 0, the spans of a failing request are still exported and 
     await zero.shutdown();
   }
 });
+
+test('an unsampled request costs no SDK span, and one that fails is exported with the ids its work carried', async () => {
+  const unsampled = new InMemorySpanExporter();
+  const zero = installTracing({ service: 'probe', instanceId: 'probe-1', exporter: unsampled, ratio: 0 });
+  try {
+    // A good unsampled request: the hop's ids are the deferred span's, nothing is exported.
+    const good = (
+      await app.inject({ url: '/api/items/7', headers: { traceparent: `00-${CALLER}-${CALLER_SPAN}-00` } })
+    ).json() as { traceId: string; spanId: string };
+    assert.equal(good.traceId, CALLER);
+    assert.match(good.spanId, /^[0-9a-f]{16}$/);
+    assert.notEqual(good.spanId, CALLER_SPAN);
+    // A failing one, in a trace of its caller's: its error span keeps the trace and the parent.
+    assert.equal(
+      (await app.inject({ url: '/api/boom', headers: { traceparent: `00-${CALLER}-${CALLER_SPAN}-00` } }))
+        .statusCode,
+      500,
+    );
+    await zero.flush();
+    const spans = unsampled.getFinishedSpans();
+    assert.deepEqual(
+      spans.map((s) => s.name),
+      ['GET /api/boom'],
+    );
+    const span = spans[0]!;
+    assert.equal(span.spanContext().traceId, CALLER);
+    assert.equal(span.parentSpanContext?.spanId, CALLER_SPAN);
+    assert.equal(span.attributes['http.response.status_code'], 500);
+    assert.ok(span.duration[0] > 0 || span.duration[1] > 0, 'it spans the request, from its start');
+  } finally {
+    await zero.shutdown();
+  }
+});

@@ -10,6 +10,7 @@ import {
   SamplingBreaker,
 } from 'cockatiel';
 import type { Logger } from 'pino';
+import type { Counter, Histogram } from 'prom-client';
 import type { Dispatcher } from 'undici';
 import { type Balancer, type BalancerName, createBalancer } from '../balancing/balancer.ts';
 import { updateEwma } from '../balancing/ewma.ts';
@@ -149,6 +150,10 @@ export class ServiceClient {
   readonly #serviceToken: () => string | undefined;
   #resilience: ResilienceConfig;
   readonly #recordCalls: boolean;
+  readonly #callSeries = new Map<
+    string,
+    { count: Counter.Internal; time: Histogram.Internal<'target' | 'outcome'> }
+  >();
   #endpoints = new Map<string, EndpointState>();
   #lastInstances: readonly Instance[] | undefined;
 
@@ -384,11 +389,18 @@ export class ServiceClient {
 
   #record(outcome: string, started: number): void {
     if (!this.#recordCalls) return;
-    this.#metrics.clientCalls.inc({ target: this.target, outcome });
-    this.#metrics.clientDuration.observe(
-      { target: this.target, outcome },
-      (this.#clock.now() - started) / 1000,
-    );
+    // Outcomes are a small set: each one's children are made once and kept (no label hashing).
+    let series = this.#callSeries.get(outcome);
+    if (!series) {
+      const labels = { target: this.target, outcome };
+      series = {
+        count: this.#metrics.clientCalls.labels(labels),
+        time: this.#metrics.clientDuration.labels(labels),
+      };
+      this.#callSeries.set(outcome, series);
+    }
+    series.count.inc();
+    series.time.observe((this.#clock.now() - started) / 1000);
   }
 
   #retryAfterSeconds(): number {

@@ -30,13 +30,23 @@ export class TraceSampler implements Sampler {
     if (parent && trace.isSpanContextValid(parent)) {
       return (parent.traceFlags & TraceFlags.SAMPLED) !== 0 ? SAMPLED : RECORDED;
     }
-    if (kind === SpanKind.SERVER && !isPublicApi(attributes['url.path'])) return RECORDED;
-    return sampledByRatio(traceId, this.#ratio) ? SAMPLED : RECORDED;
+    return samplesNewTrace(kind, attributes, traceId, this.#ratio) ? SAMPLED : RECORDED;
   }
 
   toString(): string {
     return `TraceSampler{ratio=${this.#ratio}}`;
   }
+}
+
+/** Whether a trace that starts with a span of `kind` and `attributes`, as `traceId`, is sampled. */
+export function samplesNewTrace(
+  kind: SpanKind,
+  attributes: Attributes | undefined,
+  traceId: string,
+  ratio: number,
+) {
+  if (kind === SpanKind.SERVER && !isPublicApi(attributes?.['url.path'])) return false;
+  return sampledByRatio(traceId, ratio);
 }
 
 function isPublicApi(path: unknown): boolean {

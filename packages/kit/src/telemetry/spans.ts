@@ -15,8 +15,11 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { currentContext } from '../context.ts';
-import { continueTrace, type TraceContext, traceparent } from '../trace.ts';
-import { activeTracer } from './tracer.ts';
+import { continueTrace, newSpanId, newTraceId, type TraceContext, traceparent } from '../trace.ts';
+import { DeferredSpan } from './deferred-span.ts';
+import { forceNextIds } from './ids.ts';
+import { samplesNewTrace } from './sampler.ts';
+import { activeTracer, sampledRatio } from './tracer.ts';
 
 export type { Span } from '@opentelemetry/api';
 
@@ -42,6 +45,17 @@ export function startSpan(
 ): Span | undefined {
   const tracer = activeTracer();
   if (!tracer) return undefined;
+  // Unsampled work, most of it, gets a light record that becomes a span only if it fails.
+  if (parent && !parent.sampled) {
+    const ids = { traceId: parent.traceId, spanId: newSpanId() };
+    return new DeferredSpan(tracer, name, kind, ids, { spanId: parent.spanId, remote }, attributes);
+  }
+  if (!parent) {
+    const traceId = newTraceId();
+    if (!samplesNewTrace(kind, attributes, traceId, sampledRatio()))
+      return new DeferredSpan(tracer, name, kind, { traceId, spanId: newSpanId() }, undefined, attributes);
+    return forceNextIds(traceId, undefined, () => tracer.startSpan(name, { kind, attributes }, ROOT_CONTEXT));
+  }
   const context = parent
     ? trace.setSpanContext(ROOT_CONTEXT, {
         traceId: parent.traceId,

@@ -11,6 +11,7 @@ import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@ope
 import type { Logger } from 'pino';
 import { sleep } from '../time.ts';
 import { ErrorKeepingProcessor } from './error-keeping-processor.ts';
+import { kitIds } from './ids.ts';
 import { type FinishedSpan, LocalSpanExporter } from './local-exporter.ts';
 import { TraceSampler } from './sampler.ts';
 import { type BatchSettings, readTracingSettings } from './settings.ts';
@@ -34,10 +35,16 @@ export interface TracingOptions {
 }
 
 let active: Tracer | undefined;
+let activeRatio = 1;
 
 /** The installed tracer, or `undefined` when spans are not recorded. */
 export function activeTracer(): Tracer | undefined {
   return active;
+}
+
+/** The share of new traces the installed tracer samples. */
+export function sampledRatio(): number {
+  return activeRatio;
 }
 
 /**
@@ -53,10 +60,12 @@ export function installTracing(options: TracingOptions): Tracing {
       ...(options.version ? { 'service.version': options.version } : {}),
     }),
     sampler: new TraceSampler(options.ratio ?? 1),
+    idGenerator: kitIds,
     spanProcessors: [new ErrorKeepingProcessor(new BatchSpanProcessor(options.exporter, options.batch))],
   });
   const tracer = provider.getTracer('@bazaar/kit');
   active = tracer;
+  activeRatio = options.ratio ?? 1;
   let stopped: Promise<void> | undefined;
   return {
     flush: () => provider.forceFlush(),
