@@ -63,7 +63,16 @@ test('inventory stopped: product pages and search still answer, with the last kn
     for (const slot of inventorySlots) system.supervisor.release(slot);
   }
   for (const slot of inventorySlots) await system.supervisor.waitReady(slot, 30_000);
-  await setStock(system, merchant, product.id, 5);
+  // Ready and registered; the gateway hears of it on the registry's watch a moment later.
+  await eventually(
+    'the gateway routes to inventory again',
+    () =>
+      api(system, 'PUT', `/api/inventory/${product.id}`, {
+        token: merchant.accessToken,
+        body: { onHand: 5 },
+      }),
+    (res) => res.status === 200,
+  );
   const fresh = await eventually(
     'catalog learns the new stock',
     () => productSeen(product.id),
