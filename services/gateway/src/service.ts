@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { LIMIT_SPEC_PATTERN } from '@bazaar/contracts';
 import { alertRules, defineService, type ServiceContext } from '@bazaar/kit';
 import cors from '@fastify/cors';
 import { Redis } from 'ioredis';
 import { type Static, Type } from 'typebox';
 import { TrustedProxies } from './domain/client-address.ts';
-import { LIMIT_SPEC_PATTERN, parseLimit } from './domain/limit-spec.ts';
+import { parseLimit } from './domain/limit-spec.ts';
 import { servicesOf } from './domain/route-match.ts';
 import { AlertEvaluator } from './ops/alert-evaluator.ts';
 import { ConfigCenter } from './ops/config-center.ts';

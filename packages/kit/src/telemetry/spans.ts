@@ -56,14 +56,13 @@ export function startSpan(
       return new DeferredSpan(tracer, name, kind, { traceId, spanId: newSpanId() }, undefined, attributes);
     return forceNextIds(traceId, undefined, () => tracer.startSpan(name, { kind, attributes }, ROOT_CONTEXT));
   }
-  const context = parent
-    ? trace.setSpanContext(ROOT_CONTEXT, {
-        traceId: parent.traceId,
-        spanId: parent.spanId,
-        traceFlags: parent.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
-        isRemote: remote,
-      })
-    : ROOT_CONTEXT;
+  // A sampled parent: a real span in its trace.
+  const context = trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: parent.traceId,
+    spanId: parent.spanId,
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: remote,
+  });
   return tracer.startSpan(name, { kind, attributes }, context);
 }
 

@@ -1,11 +1,10 @@
 import type { BucketPolicy } from './token-bucket.ts';
 
 /**
- * The form of a rate-limit setting: `off`, or `<count>/<duration>[,burst=<n>]` — `count` tokens per
- * `duration` (`ms`, `s`, `m`, `h`, with an optional number: `100/s`, `5/15m`), and a bucket of
- * `burst` tokens (default: `count`).
+ * The form of a rate-limit setting (`LIMIT_SPEC_PATTERN` in contracts, shared with the config
+ * center): `off`, or `<count>/<duration>[,burst=<n>]` — `count` tokens per `duration` (`ms`, `s`,
+ * `m`, `h`, with an optional number: `100/s`, `5/15m`), and a bucket of `burst` tokens (default: `count`).
  */
-export const LIMIT_SPEC_PATTERN = '^(off|\\d+(\\.\\d+)?/\\d*(ms|s|m|h)(,burst=\\d+)?)$';
 
 const SPEC = /^(\d+(?:\.\d+)?)\/(\d*)(ms|s|m|h)(?:,burst=(\d+))?$/;
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
