@@ -8,15 +8,13 @@ import { DEFAULT_CHECKOUT_FEATURES, refuseCheckout } from '../src/domain/checkou
 import orders from '../src/service.ts';
 import {
   asUser,
-  closeClients,
   eventually,
-  openTestDatabase,
-  ordersApp,
-  startIdentity,
+  type OrdersWorld,
+  ordersWorld,
   type TestIdentity,
   type TestOrders,
 } from './support/app.ts';
-import { FakeShop } from './support/fake-shop.ts';
+import type { FakeShop } from './support/fake-shop.ts';
 
 describe('refuseCheckout', () => {
   const up = () => ({ instances: 2, available: 1, retryInMs: 0 });
@@ -57,26 +55,18 @@ describe('refuseCheckout', () => {
 });
 
 describe('checkout refused early', () => {
+  let world: OrdersWorld | undefined;
   let database: ServiceTestDatabase | undefined;
   let identity: TestIdentity;
   let shop: FakeShop;
   let app: TestOrders;
 
   before(async () => {
-    database = await openTestDatabase();
-    if (!database) return;
-    identity = await startIdentity();
-    shop = await new FakeShop().start();
-    app = await ordersApp(database.pool, identity, shop, { env: { BAZAAR_CHECKOUT_WAIT_MS: '300' } });
+    world = await ordersWorld({ BAZAAR_CHECKOUT_WAIT_MS: '300' });
+    if (!world) return;
+    ({ database, identity, shop, orders: app } = world);
   });
-  after(async () => {
-    if (!database) return;
-    await app.close();
-    await shop.close();
-    await identity.fake.close();
-    await closeClients();
-    await database.drop();
-  });
+  after(() => world?.close());
 
   function customerWithCart() {
     const customerId = randomUUID();

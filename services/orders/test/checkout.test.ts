@@ -6,15 +6,14 @@ import type { ServiceTestDatabase } from '@bazaar/kit/testing';
 import { deleteExpiredKeys } from '../src/store/idempotency-keys.ts';
 import {
   asUser,
-  closeClients,
   eventually,
-  openTestDatabase,
+  type OrdersWorld,
   ordersApp,
-  startIdentity,
+  ordersWorld,
   type TestIdentity,
   type TestOrders,
 } from './support/app.ts';
-import { FakeShop } from './support/fake-shop.ts';
+import type { FakeShop } from './support/fake-shop.ts';
 
 const address = {
   name: 'Ada Lovelace',
@@ -29,28 +28,20 @@ const checkoutBody = (over: Partial<Checkout> = {}): Checkout => ({
   ...over,
 });
 
+let world: OrdersWorld | undefined;
 let database: ServiceTestDatabase | undefined;
 let identity: TestIdentity;
 let shop: FakeShop;
 let orders: TestOrders;
 
 before(async () => {
-  database = await openTestDatabase();
-  if (!database) return;
-  identity = await startIdentity();
-  shop = await new FakeShop().start();
   // A short wait keeps 202 tests quick; the sagas themselves end in a few milliseconds.
-  orders = await ordersApp(database.pool, identity, shop, { env: { BAZAAR_CHECKOUT_WAIT_MS: '1000' } });
+  world = await ordersWorld({ BAZAAR_CHECKOUT_WAIT_MS: '1000' });
+  if (!world) return;
+  ({ database, identity, shop, orders } = world);
 });
 
-after(async () => {
-  if (!database) return;
-  await orders.close();
-  await shop.close();
-  await identity.fake.close();
-  await closeClients();
-  await database.drop();
-});
+after(() => world?.close());
 
 /** A customer with a cart of `lines` (new products with plenty of stock unless given). */
 function customerWithCart(

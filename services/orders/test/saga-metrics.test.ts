@@ -6,37 +6,27 @@ import type { Order } from '@bazaar/contracts';
 import type { ServiceTestDatabase } from '@bazaar/kit/testing';
 import {
   asUser,
-  closeClients,
   eventually,
-  openTestDatabase,
-  ordersApp,
-  startIdentity,
+  type OrdersWorld,
+  ordersWorld,
   type TestIdentity,
   type TestOrders,
 } from './support/app.ts';
-import { FakeShop } from './support/fake-shop.ts';
+import type { FakeShop } from './support/fake-shop.ts';
 
+let world: OrdersWorld | undefined;
 let database: ServiceTestDatabase | undefined;
 let identity: TestIdentity;
 let shop: FakeShop;
 let orders: TestOrders;
 
 before(async () => {
-  database = await openTestDatabase();
-  if (!database) return;
-  identity = await startIdentity();
-  shop = await new FakeShop().start();
-  orders = await ordersApp(database.pool, identity, shop, { env: { BAZAAR_CHECKOUT_WAIT_MS: '200' } });
+  world = await ordersWorld({ BAZAAR_CHECKOUT_WAIT_MS: '200' });
+  if (!world) return;
+  ({ database, identity, shop, orders } = world);
 });
 
-after(async () => {
-  if (!database) return;
-  await orders.close();
-  await shop.close();
-  await identity.fake.close();
-  await closeClients();
-  await database.drop();
-});
+after(() => world?.close());
 
 /** The value of the series `name` whose labels include `labels`, from the orders app's /metrics. */
 async function metric(name: string, ...labels: string[]): Promise<number | undefined> {

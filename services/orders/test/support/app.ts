@@ -16,7 +16,7 @@ import { Agent } from 'undici';
 import type { OrdersConfig } from '../../src/config.ts';
 import { type OrdersRuntime, ordersRuntime } from '../../src/runtime.ts';
 import orders from '../../src/service.ts';
-import type { FakeShop } from './fake-shop.ts';
+import { FakeShop } from './fake-shop.ts';
 
 /**
  * A throwaway database with the kit's tables and orders' migrations, or undefined without
@@ -123,4 +123,36 @@ export async function eventually(check: () => Promise<boolean>, what: string, tr
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`never happened: ${what}`);
+}
+
+/** A test database, a fake identity, a fake shop and an orders app on them. */
+export interface OrdersWorld {
+  database: ServiceTestDatabase;
+  identity: TestIdentity;
+  shop: FakeShop;
+  orders: TestOrders;
+  /** Tears everything down, the test clients' agent included (once, at the end of a file). */
+  close(): Promise<void>;
+}
+
+/** Sets up an {@link OrdersWorld}; undefined when no test database can be had (the file skips). */
+export async function ordersWorld(env: NodeJS.ProcessEnv): Promise<OrdersWorld | undefined> {
+  const database = await openTestDatabase();
+  if (!database) return undefined;
+  const identity = await startIdentity();
+  const shop = await new FakeShop().start();
+  const orders = await ordersApp(database.pool, identity, shop, { env });
+  return {
+    database,
+    identity,
+    shop,
+    orders,
+    close: async () => {
+      await orders.close();
+      await shop.close();
+      await identity.fake.close();
+      await closeClients();
+      await database.drop();
+    },
+  };
 }
