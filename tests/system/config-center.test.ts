@@ -14,12 +14,12 @@ import type {
   ConfigHistory,
   OpsAlert,
   OpsAlertList,
-  OpsServiceList,
   Order,
   Product,
 } from '@bazaar/contracts';
 import type { System } from '../../packages/cli/src/system.ts';
 import { type Account, api, login, signUp } from '../security/support.ts';
+import { configCenter } from './config-support.ts';
 import { checkout, putInCart, settledOrder, stockedProduct, stockOf } from './shop-support.ts';
 import { assertInvariants, eventually, startTestSystem } from './support.ts';
 
@@ -31,6 +31,12 @@ let system: System;
 let admin: Account;
 let merchant: Account;
 let product: Product;
+let ops: ConfigCenter['ops'];
+let current: ConfigCenter['current'];
+let change: ConfigCenter['change'];
+let applied: ConfigCenter['applied'];
+let appliedEverywhere: ConfigCenter['appliedEverywhere'];
+type ConfigCenter = ReturnType<typeof configCenter>;
 
 before(async () => {
   // Alerts are evaluated on 0.5 s scrapes with every window and `for` at 2 % of its length
@@ -41,50 +47,13 @@ before(async () => {
   system = handle.system;
   const { email, password } = system.bootstrapUsers!.users.admin;
   admin = await login(system, email, password);
+  ({ ops, current, change, applied, appliedEverywhere } = configCenter(system, admin));
   merchant = await signUp(system, 'config-merchant', 'merchant');
   product = await stockedProduct(system, merchant, { price: 1500, stock: 500, name: 'Config mug' });
 });
 after(async () => {
   await handle?.stop();
 });
-
-/** The admin's call to the ops API. */
-function ops(method: string, path: string, body?: unknown) {
-  return api(system, method, path, { token: admin.accessToken, body });
-}
-
-async function current(service: string): Promise<ConfigDocument> {
-  const res = await ops('GET', `/api/ops/config/${service}`);
-  assert.equal(res.status, 200, res.text);
-  return res.body as unknown as ConfigDocument;
-}
-
-/** Replaces `service`'s values on top of its current version; answers the new document. */
-async function change(service: string, values: unknown, reason: string): Promise<ConfigDocument> {
-  const { version } = await current(service);
-  const res = await ops('PUT', `/api/ops/config/${service}`, { values, reason, expectedVersion: version });
-  assert.equal(res.status, 200, res.text);
-  return res.body as unknown as ConfigDocument;
-}
-
-/** What every up instance of `service` reports of its live config, from the ops console's list. */
-async function applied(service: string) {
-  const res = await ops('GET', '/api/ops/services');
-  assert.equal(res.status, 200, res.text);
-  const list = res.body as unknown as OpsServiceList;
-  return (list.items.find((s) => s.name === service)?.instances ?? [])
-    .filter((i) => i.status === 'up')
-    .map((i) => i.config);
-}
-
-/** Waits until every up instance of `service` reports having applied `version`. */
-function appliedEverywhere(service: string, version: number) {
-  return eventually(
-    `${service} instances apply version ${version}`,
-    () => applied(service),
-    (configs) => configs.length > 0 && configs.every((c) => c?.version === version && c.error === null),
-  );
-}
 
 /** A new customer with one config mug in the cart. */
 async function shopper(): Promise<Account> {

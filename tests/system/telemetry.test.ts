@@ -2,7 +2,7 @@
  * Traces on real processes: every instance exports its spans over OTLP to the gateway's embedded
  * collector (`bazaar up` wires it), and the ops API shows them. One checkout is one trace from the
  * gateway through orders, inventory, payments and the cart's event consumer; errors are kept even
- * when their trace is not sampled.
+ * when their trace is not sampled; new traces are sampled as shipped, or as the config center says.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import type { OpsSpan, OpsTrace, OpsTraceList, Order, Product } from '@bazaar/contracts';
 import type { System } from '../../packages/cli/src/system.ts';
 import { type Account, api, login, signUp } from '../security/support.ts';
+import { configCenter } from './config-support.ts';
 import { ADDRESS, putInCart, settledOrder, stockedProduct } from './shop-support.ts';
 import { setChaos, startTestSystem } from './support.ts';
 
@@ -169,4 +170,62 @@ test('the error spans of an unsampled trace are kept, and nothing of an unsample
   // The good request's spans ended before the failing one's in the same processes, and batches
   // go in order: had they been exported, they would be here by now.
   assert.deepEqual(await spansOf(good), []);
+});
+
+test("new traces are sampled as shipped (every one while it is quiet, a bounded number of a burst), and the config center's tracing changes that without a restart", async () => {
+  const product = await stockedProduct(system, merchant, { name: 'Sampled lamp' });
+  const config = configCenter(system, admin);
+  /** Product reads started after `since` whose trace the collector kept, once their batches came. */
+  const keptSince = async (since: number) => {
+    await new Promise((r) => setTimeout(r, 2_500));
+    const res = await api(system, 'GET', '/api/ops/traces?service=gateway&limit=100', {
+      token: admin.accessToken,
+    });
+    assert.equal(res.status, 200, res.text);
+    return (res.body as unknown as OpsTraceList).items.filter(
+      (t) =>
+        t.name.startsWith('GET ') && t.route?.startsWith('/api/products') && Date.parse(t.startTime) >= since,
+    ).length;
+  };
+  const reads = (n: number) =>
+    Promise.all(
+      Array.from({ length: n }, async () => {
+        const res = await api(system, 'GET', `/api/products/${product.id}`);
+        assert.equal(res.status, 200, res.text);
+      }),
+    );
+
+  // As shipped: 1 % of new traces plus up to 10 a second (one gateway here).
+  let since = Date.now();
+  for (let i = 0; i < 3; i++) await reads(1);
+  assert.equal(await keptSince(since), 3, 'a few reads: every trace is kept');
+  since = Date.now();
+  await reads(60);
+  const kept = await keptSince(since);
+  assert.ok(
+    kept >= 10 && kept <= 25,
+    `a burst of 60 reads (within two seconds) keeps 10 to 25 traces: ${kept}`,
+  );
+
+  try {
+    await config.changeApplied(
+      'gateway',
+      { tracing: { sampleRatio: 1, samplesPerSecond: 0 } },
+      'incident: every trace',
+    );
+    since = Date.now();
+    await reads(30);
+    assert.equal(await keptSince(since), 30, 'sampling every trace keeps the whole burst');
+
+    await config.changeApplied(
+      'gateway',
+      { tracing: { sampleRatio: 0, samplesPerSecond: 0 } },
+      'no new traces',
+    );
+    since = Date.now();
+    await reads(5);
+    assert.equal(await keptSince(since), 0, 'sampling none keeps none');
+  } finally {
+    await config.changeApplied('gateway', {}, 'back to the defaults');
+  }
 });

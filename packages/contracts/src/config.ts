@@ -45,10 +45,28 @@ export const ResilienceConfig = Type.Object(
 );
 export type ResilienceConfig = Static<typeof ResilienceConfig>;
 
+/**
+ * Which new traces an instance samples (the kit's defaults; the environment's `OTEL_TRACES_SAMPLER*`
+ * and `BAZAAR_TRACES_PER_SECOND` hold until a version is set). Raise them during an incident, lower
+ * them again after. Error spans are kept whatever these say; an instance without a trace
+ * endpoint records nothing either way.
+ */
+export const TracingConfig = Type.Object(
+  {
+    /** Share of new traces sampled, decided from the trace id. */
+    sampleRatio: Type.Number({ minimum: 0, maximum: 1, default: 0.01 }),
+    /** New traces a second, per instance, sampled beyond the share. */
+    samplesPerSecond: Type.Integer({ minimum: 0, maximum: 100_000, default: 10 }),
+  },
+  { ...closed, default: {} },
+);
+export type TracingConfig = Static<typeof TracingConfig>;
+
 /** What every service accepts. */
 const common = {
   logLevel: LogLevel,
   resilience: ResilienceConfig,
+  tracing: TracingConfig,
 };
 
 /** The gateway's limit syntax: `100/s`, `5/15m`, `1000/s,burst=2000`, or `off`. */

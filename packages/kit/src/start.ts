@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { LiveConfigSchemas, type ResilienceConfig } from '@bazaar/contracts';
+import { LiveConfigSchemas, type ResilienceConfig, type TracingConfig } from '@bazaar/contracts';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
@@ -20,7 +20,7 @@ import { createLogger } from './log.ts';
 import { createMetrics, type KitMetrics } from './metrics.ts';
 import { Registration } from './registry/registration.ts';
 import { RegistryWatch } from './registry/watch.ts';
-import { startTracing } from './telemetry/tracer.ts';
+import { setSamplingPolicy, startTracing } from './telemetry/tracer.ts';
 import { sleep, systemClock } from './time.ts';
 
 /** A running instance. */
@@ -129,6 +129,8 @@ export async function startService<Config>(
           apply: async (values) => {
             await definition.liveConfig?.(values, ctx);
             log.level = values.logLevel as string;
+            const sampling = values.tracing as TracingConfig;
+            setSamplingPolicy({ ratio: sampling.sampleRatio, perSecond: sampling.samplesPerSecond });
             resilience = values.resilience as ResilienceConfig;
             for (const c of clients.values()) c.configure(resilience);
           },

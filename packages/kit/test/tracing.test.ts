@@ -29,6 +29,9 @@ import {
 } from '../src/index.ts';
 import { createServiceDatabase, type ServiceTestDatabase, StaticInstances } from '../src/testing/index.ts';
 
+/** No new trace is sampled. */
+const NONE = { ratio: 0, perSecond: 0 };
+
 const log = pino({ level: 'silent' });
 const made: EventSpec = { type: 'probe.thing-made', version: 1, data: Type.Object({ n: Type.Integer() }) };
 const writer = outboxWriter('probe');
@@ -266,7 +269,12 @@ test('the relay publishes under a producer span of the stored trace, and the con
 
 test('with sampling at 0, the spans of a failing request are still exported and those of a good one are not', async () => {
   const unsampled = new InMemorySpanExporter();
-  const zero = installTracing({ service: 'probe', instanceId: 'probe-1', exporter: unsampled, ratio: 0 });
+  const zero = installTracing({
+    service: 'probe',
+    instanceId: 'probe-1',
+    exporter: unsampled,
+    sampling: NONE,
+  });
   try {
     assert.equal((await app.inject('/api/items/1')).statusCode, 200);
     assert.equal((await app.inject('/api/boom')).statusCode, 500);
@@ -290,7 +298,12 @@ test('with sampling at 0, the spans of a failing request are still exported and 
 
 test('an unsampled request costs no SDK span, and one that fails is exported with the ids its work carried', async () => {
   const unsampled = new InMemorySpanExporter();
-  const zero = installTracing({ service: 'probe', instanceId: 'probe-1', exporter: unsampled, ratio: 0 });
+  const zero = installTracing({
+    service: 'probe',
+    instanceId: 'probe-1',
+    exporter: unsampled,
+    sampling: NONE,
+  });
   try {
     // A good unsampled request: the hop's ids are the deferred span's, nothing is exported.
     const good = (

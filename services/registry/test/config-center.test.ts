@@ -84,6 +84,7 @@ test('a config never set is version 0 with the defaults; only the service itself
         maxAttempts: 3,
         retryBudgetRatio: 0.2,
       },
+      tracing: { sampleRatio: 0.01, samplesPerSecond: 10 },
     },
   });
   assert.equal((await call('GET', '/v1/config/catalog', { credential: GATEWAY })).status, 200);

@@ -15,6 +15,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { forceNextIds } from './ids.ts';
+import { withRootDecision } from './sampler.ts';
 
 /**
  * A span of an unsampled trace, kept as a light record instead of an SDK span: unsampled work is
@@ -114,11 +115,13 @@ export class DeferredSpan implements Span {
           isRemote: this.#parent.remote,
         })
       : ROOT_CONTEXT;
-    const span = forceNextIds(this.#parent ? undefined : this.#context.traceId, this.#context.spanId, () =>
-      this.#tracer.startSpan(
-        this.#name,
-        { kind: this.#kind, attributes: this.#attributes, startTime: this.#startTime },
-        context,
+    const span = withRootDecision(false, () =>
+      forceNextIds(this.#parent ? undefined : this.#context.traceId, this.#context.spanId, () =>
+        this.#tracer.startSpan(
+          this.#name,
+          { kind: this.#kind, attributes: this.#attributes, startTime: this.#startTime },
+          context,
+        ),
       ),
     );
     span.setStatus(this.#status);

@@ -6,7 +6,21 @@
  * or, for a process that keeps its spans itself (`local`), no endpoint at all. Propagation of
  * `traceparent` does not depend on any of this.
  */
+
+import { TracingConfig } from '@bazaar/contracts';
 import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
+import Value from 'typebox/value';
+import type { SamplingPolicy } from './sampler.ts';
+
+/**
+ * Bazaar's sampling when no sampler is named, the config center's defaults: 1 % of new traces,
+ * plus up to 10 more a second per instance — every trace of a quiet system, a bounded number of a
+ * loaded one.
+ */
+export const DEFAULT_SAMPLING: SamplingPolicy = (() => {
+  const defaults = Value.Default(TracingConfig, {}) as TracingConfig;
+  return Object.freeze({ ratio: defaults.sampleRatio, perSecond: defaults.samplesPerSecond });
+})();
 
 /** The tracing settings of an instance. */
 export type TracingSettings =
@@ -16,8 +30,8 @@ export type TracingSettings =
       /** The OTLP/HTTP traces URL spans are posted to (JSON); none for a `local` reader. */
       url: string | undefined;
       headers: Record<string, string>;
-      /** Share (0–1) of the traces started here that are sampled; children follow their parent. */
-      ratio: number;
+      /** Which traces started here are sampled; children follow their parent. */
+      sampling: SamplingPolicy;
       batch: BatchSettings;
       /** Values that were ignored, for a warning at start. */
       problems: string[];
@@ -77,7 +91,7 @@ export function readTracingSettings(
     if (Number.isInteger(n) && n > 0) batch[key] = n;
     else problems.push(`${name} must be a positive integer (got ${JSON.stringify(raw)})`);
   }
-  return { enabled: true, url, headers, ratio: samplingRatio(env, problems), batch, problems };
+  return { enabled: true, url, headers, sampling: samplingPolicy(env, problems), batch, problems };
 }
 
 /**
@@ -96,22 +110,41 @@ function tracesUrl(specific: string | undefined, general: string | undefined): s
 }
 
 /**
- * The sampling ratio: `OTEL_TRACES_SAMPLER_ARG` (default 1) for the ratio samplers or none named,
- * 1 for `always_on`, 0 for `always_off`. Whatever the sampler is called, a child follows its
- * parent's sampled flag (Bazaar's sampler is always parent-based).
+ * Which new traces are sampled. With no `OTEL_TRACES_SAMPLER`, Bazaar's default: the share
+ * `OTEL_TRACES_SAMPLER_ARG` (default 0.01) plus up to `BAZAAR_TRACES_PER_SECOND` (default 10)
+ * more a second. A named sampler means what OpenTelemetry says: `always_on` every trace,
+ * `always_off` none, `traceidratio` the share `OTEL_TRACES_SAMPLER_ARG` (default 1) — with no
+ * reservoir unless `BAZAAR_TRACES_PER_SECOND` is set. Whatever the sampler, a child follows its
+ * parent's sampled flag (Bazaar's sampler is always parent-based), and error spans are kept.
  */
-function samplingRatio(env: NodeJS.ProcessEnv, problems: string[]): number {
-  const sampler = env.OTEL_TRACES_SAMPLER?.trim().toLowerCase() || 'parentbased_traceidratio';
-  if (sampler === 'always_on' || sampler === 'parentbased_always_on') return 1;
-  if (sampler === 'always_off' || sampler === 'parentbased_always_off') return 0;
-  if (sampler !== 'traceidratio' && sampler !== 'parentbased_traceidratio') {
-    problems.push(`OTEL_TRACES_SAMPLER ${JSON.stringify(sampler)} is not supported; sampling every trace`);
-    return 1;
+function samplingPolicy(env: NodeJS.ProcessEnv, problems: string[]): SamplingPolicy {
+  const named = env.OTEL_TRACES_SAMPLER?.trim().toLowerCase() || undefined;
+  const perSecond = reservoir(env, named ? 0 : DEFAULT_SAMPLING.perSecond, problems);
+  if (named === 'always_on' || named === 'parentbased_always_on') return { ratio: 1, perSecond };
+  if (named === 'always_off' || named === 'parentbased_always_off') return { ratio: 0, perSecond };
+  if (named !== undefined && named !== 'traceidratio' && named !== 'parentbased_traceidratio') {
+    problems.push(`OTEL_TRACES_SAMPLER ${JSON.stringify(named)} is not supported; sampling every trace`);
+    return { ratio: 1, perSecond };
   }
+  const fallback = named ? 1 : DEFAULT_SAMPLING.ratio;
   const raw = env.OTEL_TRACES_SAMPLER_ARG?.trim();
-  if (!raw) return 1;
+  if (!raw) return { ratio: fallback, perSecond };
   const ratio = Number(raw);
-  if (Number.isFinite(ratio) && ratio >= 0 && ratio <= 1) return ratio;
-  problems.push(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1 (got ${JSON.stringify(raw)})`);
-  return 1;
+  if (Number.isFinite(ratio) && ratio >= 0 && ratio <= 1) return { ratio, perSecond };
+  problems.push(
+    `OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1 (got ${JSON.stringify(raw)}); using ${fallback}`,
+  );
+  return { ratio: fallback, perSecond };
+}
+
+/** `BAZAAR_TRACES_PER_SECOND`: a whole number of traces, 0 or more. */
+function reservoir(env: NodeJS.ProcessEnv, fallback: number, problems: string[]): number {
+  const raw = env.BAZAAR_TRACES_PER_SECOND?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= 0) return n;
+  problems.push(
+    `BAZAAR_TRACES_PER_SECOND must be a whole number (got ${JSON.stringify(raw)}); using ${fallback}`,
+  );
+  return fallback;
 }

@@ -18,8 +18,8 @@ import { currentContext } from '../context.ts';
 import { continueTrace, newSpanId, newTraceId, type TraceContext, traceparent } from '../trace.ts';
 import { DeferredSpan } from './deferred-span.ts';
 import { forceNextIds } from './ids.ts';
-import { samplesNewTrace } from './sampler.ts';
-import { activeTracer, sampledRatio } from './tracer.ts';
+import { withRootDecision } from './sampler.ts';
+import { activeTracer, newTraceSampling } from './tracer.ts';
 
 export type { Span } from '@opentelemetry/api';
 
@@ -52,9 +52,11 @@ export function startSpan(
   }
   if (!parent) {
     const traceId = newTraceId();
-    if (!samplesNewTrace(kind, attributes, traceId, sampledRatio()))
+    if (!newTraceSampling().samples(kind, attributes, traceId))
       return new DeferredSpan(tracer, name, kind, { traceId, spanId: newSpanId() }, undefined, attributes);
-    return forceNextIds(traceId, undefined, () => tracer.startSpan(name, { kind, attributes }, ROOT_CONTEXT));
+    return withRootDecision(true, () =>
+      forceNextIds(traceId, undefined, () => tracer.startSpan(name, { kind, attributes }, ROOT_CONTEXT)),
+    );
   }
   // A sampled parent: a real span in its trace.
   const context = trace.setSpanContext(ROOT_CONTEXT, {

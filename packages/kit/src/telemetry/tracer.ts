@@ -13,7 +13,7 @@ import { sleep } from '../time.ts';
 import { ErrorKeepingProcessor } from './error-keeping-processor.ts';
 import { kitIds } from './ids.ts';
 import { type FinishedSpan, LocalSpanExporter } from './local-exporter.ts';
-import { TraceSampler } from './sampler.ts';
+import { NewTraceSampling, type SamplingPolicy, TraceSampler } from './sampler.ts';
 import { type BatchSettings, readTracingSettings } from './settings.ts';
 
 /** An installed tracer: flush what is batched, or flush and stop. */
@@ -29,22 +29,33 @@ export interface TracingOptions {
   instanceId: string;
   version?: string;
   exporter: SpanExporter;
-  /** Share of new traces sampled (default 1). */
-  ratio?: number;
+  /** Which new traces are sampled (default every one). */
+  sampling?: SamplingPolicy;
   batch?: BatchSettings;
 }
 
+const EVERY_TRACE: SamplingPolicy = Object.freeze({ ratio: 1, perSecond: 0 });
+
 let active: Tracer | undefined;
-let activeRatio = 1;
+let activeSampling = new NewTraceSampling(EVERY_TRACE);
 
 /** The installed tracer, or `undefined` when spans are not recorded. */
 export function activeTracer(): Tracer | undefined {
   return active;
 }
 
-/** The share of new traces the installed tracer samples. */
-export function sampledRatio(): number {
-  return activeRatio;
+/** The policy set at run time (the config center's `tracing`), which outlives a reinstall. */
+let livePolicy: SamplingPolicy | undefined;
+
+/** How the installed tracer decides the traces that start in this process. */
+export function newTraceSampling(): NewTraceSampling {
+  return activeSampling;
+}
+
+/** Samples new traces by `policy` from now on, also in a tracer installed later. */
+export function setSamplingPolicy(policy: SamplingPolicy): void {
+  livePolicy = { ...policy };
+  activeSampling.policy = policy;
 }
 
 /**
@@ -52,6 +63,7 @@ export function sampledRatio(): number {
  * ended in error). Tests install one with an in-memory exporter.
  */
 export function installTracing(options: TracingOptions): Tracing {
+  const sampling = new NewTraceSampling(livePolicy ?? options.sampling ?? EVERY_TRACE);
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({
       'service.name': options.service,
@@ -59,13 +71,13 @@ export function installTracing(options: TracingOptions): Tracing {
       'service.namespace': 'bazaar',
       ...(options.version ? { 'service.version': options.version } : {}),
     }),
-    sampler: new TraceSampler(options.ratio ?? 1),
+    sampler: new TraceSampler(sampling),
     idGenerator: kitIds,
     spanProcessors: [new ErrorKeepingProcessor(new BatchSpanProcessor(options.exporter, options.batch))],
   });
   const tracer = provider.getTracer('@bazaar/kit');
   active = tracer;
-  activeRatio = options.ratio ?? 1;
+  activeSampling = sampling;
   let stopped: Promise<void> | undefined;
   return {
     flush: () => provider.forceFlush(),
@@ -108,7 +120,7 @@ export function startTracing(options: {
   let exporter: SpanExporter;
   if (sink) {
     exporter = new LocalSpanExporter(sink);
-    options.log.info({ ratio: settings.ratio }, 'spans are kept in this process');
+    options.log.info({ sampling: settings.sampling }, 'spans are kept in this process');
   } else {
     const url = settings.url!;
     exporter = new OTLPTraceExporter({
@@ -117,7 +129,7 @@ export function startTracing(options: {
       ...(settings.batch.exportTimeoutMillis ? { timeoutMillis: settings.batch.exportTimeoutMillis } : {}),
     });
     options.log.info(
-      { endpoint: new URL(url).origin, ratio: settings.ratio },
+      { endpoint: new URL(url).origin, sampling: settings.sampling },
       'spans are exported over OTLP',
     );
   }
@@ -126,7 +138,7 @@ export function startTracing(options: {
     instanceId: options.instanceId,
     version: options.version,
     exporter,
-    ratio: settings.ratio,
+    sampling: settings.sampling,
     batch: settings.batch,
   });
 }
