@@ -126,8 +126,15 @@ describe('login', () => {
       return performance.now() - started;
     };
     await time('nobody@example.com');
-    const known = Math.min(await time('timing@example.com'), await time('timing@example.com'));
-    const unknown = Math.min(await time('ghost@example.com'), await time('ghost@example.com'));
+    // Interleaved, best of five each: a burst of other work on the machine slows both alike.
+    const knownTimes: number[] = [];
+    const unknownTimes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      knownTimes.push(await time('timing@example.com'));
+      unknownTimes.push(await time('ghost@example.com'));
+    }
+    const known = Math.min(...knownTimes);
+    const unknown = Math.min(...unknownTimes);
     assert.ok(
       unknown > known * 0.5,
       `unknown email ${unknown.toFixed(0)} ms vs wrong password ${known.toFixed(0)} ms`,
