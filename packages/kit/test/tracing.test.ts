@@ -29,8 +29,17 @@ import {
 } from '../src/index.ts';
 import { createServiceDatabase, type ServiceTestDatabase, StaticInstances } from '../src/testing/index.ts';
 
-/** No new trace is sampled. */
-const NONE = { ratio: 0, perSecond: 0 };
+/** A tracer that samples no new trace, and what it exports (error spans only). */
+function installSamplingNone() {
+  const unsampled = new InMemorySpanExporter();
+  const zero = installTracing({
+    service: 'probe',
+    instanceId: 'probe-1',
+    exporter: unsampled,
+    sampling: { ratio: 0, perSecond: 0 },
+  });
+  return { unsampled, zero };
+}
 
 const log = pino({ level: 'silent' });
 const made: EventSpec = { type: 'probe.thing-made', version: 1, data: Type.Object({ n: Type.Integer() }) };
@@ -268,13 +277,7 @@ test('the relay publishes under a producer span of the stored trace, and the con
 });
 
 test('with sampling at 0, the spans of a failing request are still exported and those of a good one are not', async () => {
-  const unsampled = new InMemorySpanExporter();
-  const zero = installTracing({
-    service: 'probe',
-    instanceId: 'probe-1',
-    exporter: unsampled,
-    sampling: NONE,
-  });
+  const { unsampled, zero } = installSamplingNone();
   try {
     assert.equal((await app.inject('/api/items/1')).statusCode, 200);
     assert.equal((await app.inject('/api/boom')).statusCode, 500);
@@ -297,13 +300,7 @@ test('with sampling at 0, the spans of a failing request are still exported and 
 });
 
 test('an unsampled request costs no SDK span, and one that fails is exported with the ids its work carried', async () => {
-  const unsampled = new InMemorySpanExporter();
-  const zero = installTracing({
-    service: 'probe',
-    instanceId: 'probe-1',
-    exporter: unsampled,
-    sampling: NONE,
-  });
+  const { unsampled, zero } = installSamplingNone();
   try {
     // A good unsampled request: the hop's ids are the deferred span's, nothing is exported.
     const good = (
