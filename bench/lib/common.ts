@@ -371,8 +371,9 @@ export function median(values: number[]): number {
 }
 
 /** A number with `digits` decimals ('–' for NaN/undefined). */
-export function fmt(value: number | undefined, digits = 1): string {
-  if (value === undefined || Number.isNaN(value)) return '–';
+export function fmt(value: number | null | undefined, digits = 1): string {
+  // A NaN that crossed a worker's JSON arrives as null.
+  if (value === undefined || value === null || Number.isNaN(value)) return '–';
   return value.toFixed(digits);
 }
 

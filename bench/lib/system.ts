@@ -4,7 +4,16 @@
  * by the benchmark's clean-up whatever happens.
  */
 import { type System, startSystem } from '../../packages/cli/src/system.ts';
-import { allowedCpus, descendants, freePort, onCleanup, pin, processKind, tempDir } from './common.ts';
+import {
+  allowedCpus,
+  descendants,
+  freePort,
+  onCleanup,
+  pin,
+  processCpuMs,
+  processKind,
+  tempDir,
+} from './common.ts';
 
 /** The CPU the system runs on, and the one the load generator runs on. */
 export const SYSTEM_CPU = '0';
@@ -83,4 +92,37 @@ export function describePins(report: PinReport): string {
     .map(([kind, n]) => `${kind} ×${n}`)
     .join(', ');
   return `on CPU ${SYSTEM_CPU}: ${kinds}${report.failed.length > 0 ? `; NOT pinned: ${report.failed.join(', ')}` : ''}`;
+}
+
+/**
+ * The processes of one system now: its PostgreSQL cluster and service instances, with everything
+ * under them (database backends). Several systems started by one benchmark are told apart by it.
+ */
+export function systemPids(system: System): number[] {
+  const roots = [
+    system.cluster.pid,
+    ...system.supervisor.slots().flatMap((slot) => system.supervisor.pid(slot) ?? []),
+  ];
+  return roots.flatMap((pid) => [pid, ...descendants(pid)]);
+}
+
+/** CPU time used so far by each process of one system, ms, by pid. */
+export function systemCpu(system: System): Map<number, number> {
+  return new Map(systemPids(system).map((pid) => [pid, processCpuMs(pid)]));
+}
+
+/**
+ * CPU time one system's processes used between two `systemCpu` readings, ms: each process's own
+ * difference, and all of a process that began in between. A process that ended in between (a
+ * database connection closed) is left out, rather than taking its whole life's time off the sum.
+ */
+export function cpuUsedBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let used = 0;
+  for (const [pid, ms] of after) used += Math.max(0, ms - (before.get(pid) ?? 0));
+  return used;
+}
+
+/** Pins every process of one system to `cpus` (database backends started later inherit it). */
+export function pinSystem(system: System, cpus: string): void {
+  for (const pid of systemPids(system)) pin(pid, cpus);
 }

@@ -9,7 +9,6 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import type pg from 'pg';
 import pino, { type Logger } from 'pino';
-import type { Counter, Histogram } from 'prom-client';
 import { Authenticator, type AuthSources } from './auth/authenticator.ts';
 import { createIdentityApi } from './auth/identity-api.ts';
 import { installRequestAuth } from './auth/request-auth.ts';
@@ -27,6 +26,7 @@ import { createMetrics, type KitMetrics, statusClass } from './metrics.ts';
 import { installProblemHandlers, sendProblem } from './problem-handler.ts';
 import { endServerSpan, requestTrace } from './telemetry/http-spans.ts';
 import { type Clock, systemClock } from './time.ts';
+import type { Tally } from './timed-series.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -204,13 +204,8 @@ export async function buildApp<Config>(
   });
 
   const requestMetrics = config.BAZAAR_REQUEST_METRICS !== false;
-  const requestSeries = new Map<
-    string,
-    {
-      count: Counter.Internal;
-      time: Histogram.Internal<'route' | 'method' | 'status'>;
-    }
-  >();
+  // One tally per route, method and status class, kept here so counting a request is a lookup.
+  const requestTallies = new Map<string, Tally>();
   app.addHook('onResponse', (request, reply, done) => {
     metrics.httpInFlight.dec();
     const labels = {
@@ -219,16 +214,13 @@ export async function buildApp<Config>(
       status: statusClass(reply.statusCode),
     };
     if (requestMetrics) {
-      // One series per route, method and status class: its children are made once and kept, so
-      // counting a request costs no label hashing.
       const key = `${labels.method} ${labels.status} ${labels.route}`;
-      let series = requestSeries.get(key);
-      if (!series) {
-        series = { count: metrics.httpRequests.labels(labels), time: metrics.httpDuration.labels(labels) };
-        requestSeries.set(key, series);
+      let tally = requestTallies.get(key);
+      if (!tally) {
+        tally = metrics.httpServer.tally(labels);
+        requestTallies.set(key, tally);
       }
-      series.count.inc();
-      series.time.observe(reply.elapsedTime / 1000);
+      tally.observe(reply.elapsedTime / 1000);
     }
     endServerSpan(request, reply.statusCode, labels.route);
     if (reply.statusCode >= 500) {

@@ -1,16 +1,17 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { TimedSeries } from './timed-series.ts';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** The kit's metrics of one instance. Labels are bounded sets only (QUALITY.md). */
 export interface KitMetrics {
   registry: Registry;
-  httpRequests: Counter<'route' | 'method' | 'status'>;
-  httpDuration: Histogram<'route' | 'method' | 'status'>;
+  /** `http_server_requests_total` and `http_server_request_duration_seconds`. */
+  httpServer: TimedSeries<'route' | 'method' | 'status'>;
   httpInFlight: Gauge;
   deadlineRejected: Counter<'stage'>;
-  clientCalls: Counter<'target' | 'outcome'>;
-  clientDuration: Histogram<'target' | 'outcome'>;
+  /** `bazaar_client_calls_total` and `bazaar_client_call_duration_seconds`. */
+  clientCalls: TimedSeries<'target' | 'outcome'>;
   clientRetries: Counter<'target' | 'reason'>;
   clientRetryBudgetExhausted: Counter<'target'>;
   clientEjections: Counter<'target' | 'reason'>;
@@ -36,17 +37,17 @@ export function createMetrics(service: string): KitMetrics {
   const registers = [registry];
   return {
     registry,
-    httpRequests: new Counter({
-      name: 'http_server_requests_total',
-      help: 'HTTP requests served, by route template, method and status class',
+    httpServer: new TimedSeries({
+      counter: {
+        name: 'http_server_requests_total',
+        help: 'HTTP requests served, by route template, method and status class',
+      },
+      histogram: {
+        name: 'http_server_request_duration_seconds',
+        help: 'HTTP request latency, by route template, method and status class',
+        buckets: LATENCY_BUCKETS,
+      },
       labelNames: ['route', 'method', 'status'],
-      registers,
-    }),
-    httpDuration: new Histogram({
-      name: 'http_server_request_duration_seconds',
-      help: 'HTTP request latency, by route template, method and status class',
-      labelNames: ['route', 'method', 'status'],
-      buckets: LATENCY_BUCKETS,
       registers,
     }),
     httpInFlight: new Gauge({
@@ -60,17 +61,17 @@ export function createMetrics(service: string): KitMetrics {
       labelNames: ['stage'],
       registers,
     }),
-    clientCalls: new Counter({
-      name: 'bazaar_client_calls_total',
-      help: 'Calls to other services, by target service and outcome',
+    clientCalls: new TimedSeries({
+      counter: {
+        name: 'bazaar_client_calls_total',
+        help: 'Calls to other services, by target service and outcome',
+      },
+      histogram: {
+        name: 'bazaar_client_call_duration_seconds',
+        help: 'Latency of calls to other services (all attempts), by target and outcome',
+        buckets: LATENCY_BUCKETS,
+      },
       labelNames: ['target', 'outcome'],
-      registers,
-    }),
-    clientDuration: new Histogram({
-      name: 'bazaar_client_call_duration_seconds',
-      help: 'Latency of calls to other services (all attempts), by target and outcome',
-      labelNames: ['target', 'outcome'],
-      buckets: LATENCY_BUCKETS,
       registers,
     }),
     clientRetries: new Counter({

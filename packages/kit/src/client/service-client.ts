@@ -10,7 +10,6 @@ import {
   SamplingBreaker,
 } from 'cockatiel';
 import type { Logger } from 'pino';
-import type { Counter, Histogram } from 'prom-client';
 import type { Dispatcher } from 'undici';
 import { type Balancer, type BalancerName, createBalancer } from '../balancing/balancer.ts';
 import { updateEwma } from '../balancing/ewma.ts';
@@ -19,6 +18,7 @@ import type { KitMetrics } from '../metrics.ts';
 import type { InstanceSource } from '../registry/watch.ts';
 import { endClientSpan, startClientSpan, traceparentOf } from '../telemetry/spans.ts';
 import { type Clock, sleep, systemClock } from '../time.ts';
+import type { Tally } from '../timed-series.ts';
 import { newSpanId, traceparent } from '../trace.ts';
 import { fullJitterBackoff } from './backoff.ts';
 import { Deadline } from './deadline.ts';
@@ -150,10 +150,7 @@ export class ServiceClient {
   readonly #serviceToken: () => string | undefined;
   #resilience: ResilienceConfig;
   readonly #recordCalls: boolean;
-  readonly #callSeries = new Map<
-    string,
-    { count: Counter.Internal; time: Histogram.Internal<'target' | 'outcome'> }
-  >();
+  readonly #callTallies = new Map<string, Tally>();
   #endpoints = new Map<string, EndpointState>();
   #lastInstances: readonly Instance[] | undefined;
 
@@ -389,18 +386,13 @@ export class ServiceClient {
 
   #record(outcome: string, started: number): void {
     if (!this.#recordCalls) return;
-    // Outcomes are a small set: each one's children are made once and kept (no label hashing).
-    let series = this.#callSeries.get(outcome);
-    if (!series) {
-      const labels = { target: this.target, outcome };
-      series = {
-        count: this.#metrics.clientCalls.labels(labels),
-        time: this.#metrics.clientDuration.labels(labels),
-      };
-      this.#callSeries.set(outcome, series);
+    // Outcomes are a small set: each one's tally is made once and kept.
+    let tally = this.#callTallies.get(outcome);
+    if (!tally) {
+      tally = this.#metrics.clientCalls.tally({ target: this.target, outcome });
+      this.#callTallies.set(outcome, tally);
     }
-    series.count.inc();
-    series.time.observe((this.#clock.now() - started) / 1000);
+    tally.observe((this.#clock.now() - started) / 1000);
   }
 
   #retryAfterSeconds(): number {

@@ -2,7 +2,7 @@ import { Headers as H } from '@bazaar/contracts';
 import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
 import { continueTrace, type TraceContext } from '../trace.ts';
-import { startSpan, traceOf } from './spans.ts';
+import { isDeferred, startSpan, traceOf } from './spans.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -51,6 +51,11 @@ export function endServerSpan(request: FastifyRequest, status: number, route: st
   const span = request.serverSpan;
   if (!span) return;
   request.serverSpan = undefined;
+  // An unsampled request that went well is dropped: naming it would be work for nothing.
+  if (status < 500 && isDeferred(span)) {
+    span.end();
+    return;
+  }
   span.updateName(`${request.method} ${route}`);
   span.setAttribute('http.route', route);
   span.setAttribute('http.response.status_code', status);

@@ -68,6 +68,11 @@ export function startSpan(
   return tracer.startSpan(name, { kind, attributes }, context);
 }
 
+/** Whether `span` is the light record of an unsampled trace: dropped when it ends well. */
+export function isDeferred(span: Span): boolean {
+  return span instanceof DeferredSpan;
+}
+
 /** Ends `span`; with an error (or a message), its status is ERROR. */
 export function endSpan(span: Span, error?: unknown): void {
   if (error !== undefined) markFailed(span, error);
@@ -132,6 +137,10 @@ export type CallOutcome =
 export function endClientSpan(span: Span, outcome: CallOutcome): void {
   if ('error' in outcome) {
     endSpan(span, outcome.error);
+    return;
+  }
+  if (outcome.status < 500 && isDeferred(span)) {
+    span.end();
     return;
   }
   if (outcome.address) {
