@@ -36,8 +36,8 @@
  *
  * Settings (environment): BENCH_TELEMETRY_CONNECTIONS (32), BENCH_TELEMETRY_CLIENTS (8),
  * BENCH_TELEMETRY_SECONDS per read window (8), BENCH_TELEMETRY_CHECKOUT_SECONDS per checkout window
- * (15: a window holds about 200 orders), BENCH_TELEMETRY_ROUNDS (8, half with each core), BENCH_TELEMETRY_WARMUP
- * seconds of each load (40).
+ * (10: a window holds about 150 orders), BENCH_TELEMETRY_ROUNDS (10, half with each core), BENCH_TELEMETRY_WARMUP
+ * seconds of each load (60).
  */
 import { join } from 'node:path';
 import { type ConfigDocument, LiveConfigSchemas, type OpsServiceList } from '@bazaar/contracts';
@@ -54,7 +54,7 @@ import {
   sleep,
   table,
 } from './lib/common.ts';
-import { login } from './lib/identity.ts';
+import { type Credentials, login } from './lib/identity.ts';
 import { alternate, medianOf, settle, type Usage, withUsage } from './lib/rounds.ts';
 import { BENCH_ADDRESS, loggedInCustomers, stockedProducts } from './lib/shop.ts';
 import { cpuUsedBetween, pinSystem, someProductId, startBenchSystem, systemCpu } from './lib/system.ts';
@@ -63,9 +63,9 @@ const NAME = 'telemetry';
 const CONNECTIONS = Math.max(1, Math.round(envNumber('BENCH_TELEMETRY_CONNECTIONS', 32)));
 const CLIENTS = Math.max(1, Math.round(envNumber('BENCH_TELEMETRY_CLIENTS', 8)));
 const SECONDS = envNumber('BENCH_TELEMETRY_SECONDS', 8);
-const CHECKOUT_SECONDS = envNumber('BENCH_TELEMETRY_CHECKOUT_SECONDS', 15);
-const ROUNDS = Math.max(1, Math.round(envNumber('BENCH_TELEMETRY_ROUNDS', 8)));
-const WARMUP = envNumber('BENCH_TELEMETRY_WARMUP', 40);
+const CHECKOUT_SECONDS = envNumber('BENCH_TELEMETRY_CHECKOUT_SECONDS', 10);
+const ROUNDS = Math.max(1, Math.round(envNumber('BENCH_TELEMETRY_ROUNDS', 10)));
+const WARMUP = envNumber('BENCH_TELEMETRY_WARMUP', 60);
 const GOAL = 0.9;
 
 /** What is compared with off: telemetry as shipped, or the same system sampling every trace. */
@@ -81,7 +81,12 @@ interface Target {
   gatewayUrl: string;
   readUrl: string;
   clients: { accessToken: string; productIds: string[] }[];
+  /** The customers behind `clients`, in the same order (to log in again when tokens run out). */
+  customers: Credentials[];
 }
+
+/** Access tokens last 15 minutes; a run is longer, so logins are renewed after this. */
+const RENEW_LOGINS_MS = 8 * 60_000;
 
 /** One system's part of a window: what its load generator measured, and the CPU its processes used. */
 interface Side<F> {
@@ -113,7 +118,15 @@ async function prepare(
     gatewayUrl,
     readUrl: `${gatewayUrl}/api/products/${await someProductId(gatewayUrl)}`,
     clients: customers.map((c, i) => ({ accessToken: c.accessToken, productIds: [productIds[i]!] })),
+    customers: customers.map(({ email, password }) => ({ email, password })),
   };
+}
+
+/** Logs every customer of `target` in again. */
+async function renewLogins(target: Target): Promise<void> {
+  for (const [i, customer] of target.customers.entries()) {
+    target.clients[i]!.accessToken = (await login(target.gatewayUrl, customer)).accessToken;
+  }
 }
 
 /** Live `tracing` values of every service: every trace sampled, or the shipped defaults (`{}`). */
@@ -175,6 +188,8 @@ async function main(): Promise<BenchResult> {
   const systems = {} as Record<SystemName, System>;
   const benches = [];
   let adminToken = '';
+  let admin: Credentials | undefined;
+  let loggedInAt = Date.now();
   for (const name of ['on', 'off'] as const) {
     const bench = await startBenchSystem({ env: ENV[name] });
     benches.push(bench);
@@ -182,7 +197,10 @@ async function main(): Promise<BenchResult> {
     const users = bench.system.bootstrapUsers?.users;
     if (!users) throw new Error('the system has no bootstrap users');
     targets[name] = await prepare(bench.system.gatewayUrl, users.merchant);
-    if (name === 'on') adminToken = (await login(bench.system.gatewayUrl, users.admin)).accessToken;
+    if (name === 'on') {
+      admin = users.admin;
+      adminToken = (await login(bench.system.gatewayUrl, admin)).accessToken;
+    }
   }
   for (const bench of benches) bench.pinAll();
   /** Each system's core; swapped every round, so neither system always has the same one. */
@@ -232,6 +250,11 @@ async function main(): Promise<BenchResult> {
   };
   /** Runs `work` with the "on" system sampling every trace when `setup` is `every`. */
   const inSetup = async <T>(setup: Setup, work: () => Promise<T>): Promise<T> => {
+    if (Date.now() - loggedInAt > RENEW_LOGINS_MS) {
+      for (const name of ['on', 'off'] as const) await renewLogins(targets[name]);
+      adminToken = (await login(targets.on.gatewayUrl, admin!)).accessToken;
+      loggedInAt = Date.now();
+    }
     if (setup !== 'every') return work();
     await setTracing(targets.on.gatewayUrl, adminToken, EVERY_TRACE);
     try {

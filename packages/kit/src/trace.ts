@@ -26,17 +26,23 @@ export interface TraceContext {
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
+/** The trace and parent span an incoming `traceparent` names, or `undefined` when absent or invalid. */
+export function parseTraceparent(
+  header: string | undefined,
+): { traceId: string; parentSpanId: string; sampled: boolean } | undefined {
+  const match = header ? TRACEPARENT.exec(header.trim()) : null;
+  if (!match || /^0+$/.test(match[1]!) || /^0+$/.test(match[2]!)) return undefined;
+  return {
+    traceId: match[1]!,
+    parentSpanId: match[2]!,
+    sampled: (Number.parseInt(match[3]!, 16) & 1) === 1,
+  };
+}
+
 /** Continues the trace of an incoming `traceparent`, or starts a new one when it is absent or invalid. */
 export function continueTrace(header: string | undefined): TraceContext {
-  const match = header ? TRACEPARENT.exec(header.trim()) : null;
-  if (match && !/^0+$/.test(match[1]!) && !/^0+$/.test(match[2]!)) {
-    return {
-      traceId: match[1]!,
-      spanId: newSpanId(),
-      parentSpanId: match[2]!,
-      sampled: (Number.parseInt(match[3]!, 16) & 1) === 1,
-    };
-  }
+  const parent = parseTraceparent(header);
+  if (parent) return { ...parent, spanId: newSpanId() };
   return {
     traceId: randomHex(16),
     spanId: newSpanId(),

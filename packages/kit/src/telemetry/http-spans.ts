@@ -2,7 +2,7 @@ import { Headers as H } from '@bazaar/contracts';
 import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
 import { continueTrace, type TraceContext } from '../trace.ts';
-import { isDeferred, startSpan, traceOf } from './spans.ts';
+import { isDeferred, parentOf, startSpan, traceOf, tracingActive } from './spans.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,8 +23,11 @@ const MAX_PATH = 256;
  * `traceparent` of its calls and the span id of its logs name that span.
  */
 export function requestTrace(request: FastifyRequest, untraced: boolean): TraceContext {
-  const incoming = continueTrace(request.headers[H.traceparent] as string | undefined);
-  if (untraced || request.routeOptions.config?.tracing === false) return incoming;
+  const header = request.headers[H.traceparent] as string | undefined;
+  if (untraced || request.routeOptions.config?.tracing === false || !tracingActive()) {
+    return continueTrace(header);
+  }
+  const parent = parentOf(header);
   const method = request.method;
   const url = request.url;
   const query = url.indexOf('?');
@@ -32,18 +35,16 @@ export function requestTrace(request: FastifyRequest, untraced: boolean): TraceC
   const span = startSpan(
     method,
     SpanKind.SERVER,
-    incoming.parentSpanId
-      ? { traceId: incoming.traceId, spanId: incoming.parentSpanId, sampled: incoming.sampled }
-      : undefined,
+    parent,
     {
       'http.request.method': method,
       'url.path': path.length > MAX_PATH ? path.slice(0, MAX_PATH) : path,
     },
     true,
   );
-  if (!span) return incoming;
+  if (!span) return continueTrace(header);
   request.serverSpan = span;
-  return traceOf(span, incoming.parentSpanId);
+  return traceOf(span, parent?.spanId);
 }
 
 /** Ends the request's server span, named `METHOD route`: 5xx answers are errors. */

@@ -15,7 +15,14 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { currentContext } from '../context.ts';
-import { continueTrace, newSpanId, newTraceId, type TraceContext, traceparent } from '../trace.ts';
+import {
+  continueTrace,
+  newSpanId,
+  newTraceId,
+  parseTraceparent,
+  type TraceContext,
+  traceparent,
+} from '../trace.ts';
 import { DeferredSpan } from './deferred-span.ts';
 import { forceNextIds } from './ids.ts';
 import { withRootDecision } from './sampler.ts';
@@ -113,9 +120,8 @@ export function traceparentOf(span: Span): string {
 
 /** The parent a `traceparent` header names, or `undefined` when it is absent or invalid. */
 export function parentOf(header: string | undefined): SpanParent | undefined {
-  if (!header) return undefined;
-  const t = continueTrace(header);
-  return t.parentSpanId ? { traceId: t.traceId, spanId: t.parentSpanId, sampled: t.sampled } : undefined;
+  const t = parseTraceparent(header);
+  return t ? { traceId: t.traceId, spanId: t.parentSpanId, sampled: t.sampled } : undefined;
 }
 
 // ---- Outbound calls ----------------------------------------------------------------------------
