@@ -90,7 +90,7 @@ export class TimedSeries<L extends string> {
     return tally;
   }
 
-  /** Every tally so far (for tests and the gateway's own reading). */
+  /** Every tally made so far. */
   tallies(): Tally[] {
     return [...this.#tallies.values()];
   }
