@@ -186,13 +186,11 @@ async function main(): Promise<BenchResult> {
   console.log(`${NAME}: starting two systems (telemetry on as shipped, off)…`);
   const targets = {} as Record<SystemName, Target>;
   const systems = {} as Record<SystemName, System>;
-  const benches = [];
   let adminToken = '';
   let admin: Credentials | undefined;
   let loggedInAt = Date.now();
   for (const name of ['on', 'off'] as const) {
     const bench = await startBenchSystem({ env: ENV[name] });
-    benches.push(bench);
     systems[name] = bench.system;
     const users = bench.system.bootstrapUsers?.users;
     if (!users) throw new Error('the system has no bootstrap users');
@@ -202,12 +200,13 @@ async function main(): Promise<BenchResult> {
       adminToken = (await login(bench.system.gatewayUrl, admin)).accessToken;
     }
   }
-  for (const bench of benches) bench.pinAll();
   /** Each system's core; swapped every round, so neither system always has the same one. */
-  const cores: Record<SystemName, string> = { on: '0', off: '1' };
+  const cores: Record<SystemName, string> = { on: '', off: '' };
   const placeOnCores = (round: number) => {
-    cores.on = round % 2 === 1 ? '0' : '1';
-    cores.off = round % 2 === 1 ? '1' : '0';
+    const on = round % 2 === 1 ? '0' : '1';
+    if (cores.on === on) return;
+    cores.on = on;
+    cores.off = on === '0' ? '1' : '0';
     for (const name of ['on', 'off'] as const) pinSystem(systems[name], cores[name]);
   };
   placeOnCores(1);
@@ -236,17 +235,12 @@ async function main(): Promise<BenchResult> {
     const { result, usage } = await withUsage(() =>
       Promise.all([work(targets.on, cores.on), work(targets.off, cores.off)]),
     );
-    return {
-      result: {
-        on: { figures: result[0], cpuMs: cpuUsedBetween(before.on, systemCpu(systems.on)), core: cores.on },
-        off: {
-          figures: result[1],
-          cpuMs: cpuUsedBetween(before.off, systemCpu(systems.off)),
-          core: cores.off,
-        },
-      },
-      usage,
-    };
+    const side = (name: SystemName, figures: F): Side<F> => ({
+      figures,
+      cpuMs: cpuUsedBetween(before[name], systemCpu(systems[name])),
+      core: cores[name],
+    });
+    return { result: { on: side('on', result[0]), off: side('off', result[1]) }, usage };
   };
   /** Runs `work` with the "on" system sampling every trace when `setup` is `every`. */
   const inSetup = async <T>(setup: Setup, work: () => Promise<T>): Promise<T> => {

@@ -207,24 +207,27 @@ test("new traces are sampled as shipped (every one while it is quiet, a bounded 
     `a burst of 60 reads (within two seconds) keeps 10 to 25 traces: ${kept}`,
   );
 
+  // Changed through the config center, without a restart: a burst of reads, and how many are kept.
+  const changes = [
+    {
+      tracing: { sampleRatio: 1, samplesPerSecond: 0 },
+      reason: 'incident: every trace',
+      burst: 30,
+      kept: 30,
+    },
+    { tracing: { sampleRatio: 0, samplesPerSecond: 0 }, reason: 'no new traces', burst: 5, kept: 0 },
+  ];
   try {
-    await config.changeApplied(
-      'gateway',
-      { tracing: { sampleRatio: 1, samplesPerSecond: 0 } },
-      'incident: every trace',
-    );
-    since = Date.now();
-    await reads(30);
-    assert.equal(await keptSince(since), 30, 'sampling every trace keeps the whole burst');
-
-    await config.changeApplied(
-      'gateway',
-      { tracing: { sampleRatio: 0, samplesPerSecond: 0 } },
-      'no new traces',
-    );
-    since = Date.now();
-    await reads(5);
-    assert.equal(await keptSince(since), 0, 'sampling none keeps none');
+    for (const change of changes) {
+      await config.changeApplied('gateway', { tracing: change.tracing }, change.reason);
+      since = Date.now();
+      await reads(change.burst);
+      assert.equal(
+        await keptSince(since),
+        change.kept,
+        `${change.reason}: ${change.kept} of ${change.burst} kept`,
+      );
+    }
   } finally {
     await config.changeApplied('gateway', {}, 'back to the defaults');
   }
