@@ -39,7 +39,11 @@ export interface PinReport {
  * Its clean-up (stop, remove the data folder) is registered before it starts.
  */
 export async function startBenchSystem(
-  options: { replicas?: Record<string, number>; env?: Record<string, string> } = {},
+  options: {
+    replicas?: Record<string, number>;
+    env?: Record<string, string>;
+    serviceEnv?: Record<string, Record<string, string>>;
+  } = {},
 ) {
   if (!pin(process.pid, SYSTEM_CPU)) {
     process.stderr.write('bench: taskset could not pin this process; figures are unpinned\n');
@@ -60,6 +64,7 @@ export async function startBenchSystem(
     // A benchmark's load comes from one address: the gateway's per-address and per-user limits
     // would measure themselves, not the hop.
     env: { BAZAAR_RATE_LIMIT_PER_IP: 'off', BAZAAR_RATE_LIMIT_PER_USER: 'off', ...options.env },
+    serviceEnv: options.serviceEnv,
   });
   const started = system;
   const pinAll = (): PinReport => {

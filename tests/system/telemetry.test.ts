@@ -216,6 +216,12 @@ test("new traces are sampled as shipped (every one while it is quiet, a bounded 
       kept: 30,
     },
     { tracing: { sampleRatio: 0, samplesPerSecond: 0 }, reason: 'no new traces', burst: 5, kept: 0 },
+    {
+      tracing: { enabled: false, sampleRatio: 1, samplesPerSecond: 0 },
+      reason: 'tracing off',
+      burst: 5,
+      kept: 0,
+    },
   ];
   try {
     for (const change of changes) {

@@ -53,6 +53,8 @@ export type ResilienceConfig = Static<typeof ResilienceConfig>;
  */
 export const TracingConfig = Type.Object(
   {
+    /** Off: no span is recorded at all, not even an error's, until it is turned on again. */
+    enabled: Type.Boolean({ default: true }),
     /** Share of new traces sampled, decided from the trace id. */
     sampleRatio: Type.Number({ minimum: 0, maximum: 1, default: 0.01 }),
     /** New traces a second, per instance, sampled beyond the share. */
@@ -62,11 +64,22 @@ export const TracingConfig = Type.Object(
 );
 export type TracingConfig = Static<typeof TracingConfig>;
 
+/** Which per-request metrics an instance keeps (`BAZAAR_REQUEST_METRICS` holds until a version is set). */
+export const MetricsConfig = Type.Object(
+  {
+    /** Off: requests served and calls made are neither counted nor timed (their series stop moving). */
+    requests: Type.Boolean({ default: true }),
+  },
+  { ...closed, default: {} },
+);
+export type MetricsConfig = Static<typeof MetricsConfig>;
+
 /** What every service accepts. */
 const common = {
   logLevel: LogLevel,
   resilience: ResilienceConfig,
   tracing: TracingConfig,
+  metrics: MetricsConfig,
 };
 
 /** The gateway's limit syntax: `100/s`, `5/15m`, `1000/s,burst=2000`, or `off`. */

@@ -78,6 +78,7 @@ export async function buildApp<Config>(
   const instanceId = deps.instanceId ?? `${definition.name}-test`;
   const log = deps.log ?? pino({ level: 'silent' });
   const metrics = deps.metrics ?? createMetrics(definition.name);
+  if (config.BAZAAR_REQUEST_METRICS === false) metrics.countRequests = false;
   const clock = deps.clock ?? systemClock;
   const chaos: ChaosState = deps.chaos ?? { delayMs: 0, errorRate: 0 };
   const ctx: ServiceContext<Config> = {
@@ -203,7 +204,6 @@ export async function buildApp<Config>(
     runWithContext(request.bazaar, done);
   });
 
-  const requestMetrics = config.BAZAAR_REQUEST_METRICS !== false;
   // One tally per route, method and status class, kept here so counting a request is a lookup.
   const requestTallies = new Map<string, Tally>();
   app.addHook('onResponse', (request, reply, done) => {
@@ -213,7 +213,7 @@ export async function buildApp<Config>(
       method: request.method,
       status: statusClass(reply.statusCode),
     };
-    if (requestMetrics) {
+    if (metrics.countRequests) {
       const key = `${labels.method} ${labels.status} ${labels.route}`;
       let tally = requestTallies.get(key);
       if (!tally) {

@@ -6,6 +6,11 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 /** The kit's metrics of one instance. Labels are bounded sets only (QUALITY.md). */
 export interface KitMetrics {
   registry: Registry;
+  /**
+   * Whether requests served and calls made are counted and timed (`httpServer`, `clientCalls`):
+   * `BAZAAR_REQUEST_METRICS` at start, then the config center's `metrics.requests`.
+   */
+  countRequests: boolean;
   /** `http_server_requests_total` and `http_server_request_duration_seconds`. */
   httpServer: TimedSeries<'route' | 'method' | 'status'>;
   httpInFlight: Gauge;
@@ -37,6 +42,7 @@ export function createMetrics(service: string): KitMetrics {
   const registers = [registry];
   return {
     registry,
+    countRequests: true,
     httpServer: new TimedSeries({
       counter: {
         name: 'http_server_requests_total',

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { LiveConfigSchemas, type ResilienceConfig, type TracingConfig } from '@bazaar/contracts';
+import {
+  LiveConfigSchemas,
+  type MetricsConfig,
+  type ResilienceConfig,
+  type TracingConfig,
+} from '@bazaar/contracts';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
@@ -20,7 +25,7 @@ import { createLogger } from './log.ts';
 import { createMetrics, type KitMetrics } from './metrics.ts';
 import { Registration } from './registry/registration.ts';
 import { RegistryWatch } from './registry/watch.ts';
-import { setSamplingPolicy, startTracing } from './telemetry/tracer.ts';
+import { setSamplingPolicy, setTracingEnabled, startTracing } from './telemetry/tracer.ts';
 import { sleep, systemClock } from './time.ts';
 
 /** A running instance. */
@@ -55,6 +60,7 @@ export async function startService<Config>(
   const instanceId = config.BAZAAR_INSTANCE_ID ?? `${definition.name}-${randomBytes(4).toString('hex')}`;
   const log = createLogger({ service: definition.name, instanceId, level: config.BAZAAR_LOG_LEVEL });
   const metrics = createMetrics(definition.name);
+  metrics.countRequests = config.BAZAAR_REQUEST_METRICS;
   const tracing = startTracing({
     service: definition.name,
     instanceId,
@@ -104,7 +110,6 @@ export async function startService<Config>(
         defaultDeadlineMs: config.BAZAAR_DEFAULT_DEADLINE_MS,
         serviceToken: tokens && needsServiceToken(service) ? () => tokens.current(service) : undefined,
         resilience,
-        recordCalls: config.BAZAAR_REQUEST_METRICS,
       });
       clients.set(service, c);
     }
@@ -130,7 +135,9 @@ export async function startService<Config>(
             await definition.liveConfig?.(values, ctx);
             log.level = values.logLevel as string;
             const sampling = values.tracing as TracingConfig;
+            setTracingEnabled(sampling.enabled);
             setSamplingPolicy({ ratio: sampling.sampleRatio, perSecond: sampling.samplesPerSecond });
+            metrics.countRequests = (values.metrics as MetricsConfig).requests;
             resilience = values.resilience as ResilienceConfig;
             for (const c of clients.values()) c.configure(resilience);
           },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, defineService } from '../src/index.ts';
+import { buildApp, createMetrics, defineService } from '../src/index.ts';
 
 const probe = defineService({
   name: 'probe',
@@ -59,5 +59,28 @@ test('with BAZAAR_REQUEST_METRICS off, requests are neither counted nor timed (t
     assert.match(counted, /^http_server_requests_total\{.*route="\/api\/ping"/m);
   } finally {
     await quiet.close();
+  }
+});
+
+test('counting requests can be stopped and started again while running (the config center’s metrics.requests)', async () => {
+  const metrics = createMetrics('probe');
+  const { app: live } = await buildApp(probe, { env: {}, metrics });
+  const pings = async () => {
+    const json = (await live.inject({ url: '/metrics', headers: { accept: 'application/json' } })).json();
+    const requests = (json as MetricJson[]).find((m) => m.name === 'http_server_requests_total');
+    return requests?.values.find((v) => v.labels.route === '/api/ping')?.value ?? 0;
+  };
+  try {
+    await live.inject({ url: '/api/ping' });
+    assert.equal(await pings(), 1);
+    metrics.countRequests = false;
+    await live.inject({ url: '/api/ping' });
+    await live.inject({ url: '/api/ping' });
+    assert.equal(await pings(), 1, 'not counted while off');
+    metrics.countRequests = true;
+    await live.inject({ url: '/api/ping' });
+    assert.equal(await pings(), 2, 'counted again once on');
+  } finally {
+    await live.close();
   }
 });

@@ -27,6 +27,7 @@ import {
   type Tracing,
   withTransaction,
 } from '../src/index.ts';
+import { setTracingEnabled } from '../src/telemetry/tracer.ts';
 import { createServiceDatabase, type ServiceTestDatabase, StaticInstances } from '../src/testing/index.ts';
 
 /** A tracer that samples no new trace, and what it exports (error spans only). */
@@ -326,6 +327,35 @@ test('an unsampled request costs no SDK span, and one that fails is exported wit
     assert.equal(span.parentSpanContext?.spanId, CALLER_SPAN);
     assert.equal(span.attributes['http.response.status_code'], 500);
     assert.ok(span.duration[0] > 0 || span.duration[1] > 0, 'it spans the request, from its start');
+  } finally {
+    await zero.shutdown();
+  }
+});
+
+test('tracing turned off while running records nothing, not even errors, yet passes the trace on; turned on, it records again', async () => {
+  const { unsampled, zero } = installSamplingNone();
+  const names = async () => {
+    await zero.flush();
+    const spans = unsampled.getFinishedSpans().map((s) => s.name);
+    unsampled.reset();
+    return spans;
+  };
+  setTracingEnabled(false);
+  try {
+    assert.equal((await app.inject('/api/boom')).statusCode, 500);
+    const res = await app.inject({
+      url: '/api/relayed',
+      headers: { traceparent: `00-${CALLER}-${CALLER_SPAN}-01` },
+    });
+    assert.equal(res.statusCode, 200);
+    assert.equal(upstreamTraceparent?.split('-')[1], CALLER, 'the trace still travels');
+    assert.deepEqual(await names(), []);
+  } finally {
+    setTracingEnabled(true);
+  }
+  try {
+    assert.equal((await app.inject('/api/boom')).statusCode, 500);
+    assert.deepEqual(await names(), ['GET /api/boom']);
   } finally {
     await zero.shutdown();
   }

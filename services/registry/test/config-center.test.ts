@@ -84,7 +84,8 @@ test('a config never set is version 0 with the defaults; only the service itself
         maxAttempts: 3,
         retryBudgetRatio: 0.2,
       },
-      tracing: { sampleRatio: 0.01, samplesPerSecond: 10 },
+      tracing: { enabled: true, sampleRatio: 0.01, samplesPerSecond: 10 },
+      metrics: { requests: true },
     },
   });
   assert.equal((await call('GET', '/v1/config/catalog', { credential: GATEWAY })).status, 200);

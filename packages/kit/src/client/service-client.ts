@@ -149,7 +149,6 @@ export class ServiceClient {
   readonly #defaultDeadlineMs: number;
   readonly #serviceToken: () => string | undefined;
   #resilience: ResilienceConfig;
-  readonly #recordCalls: boolean;
   readonly #callTallies = new Map<string, Tally>();
   #endpoints = new Map<string, EndpointState>();
   #lastInstances: readonly Instance[] | undefined;
@@ -168,10 +167,7 @@ export class ServiceClient {
     halfOpenAfterMs?: number;
     /** Breaker, retry and budget thresholds (default QUALITY.md's); `configure` changes them later. */
     resilience?: Partial<ResilienceConfig>;
-    /** Whether calls are counted and timed (default true; off only for the telemetry benchmark). */
-    recordCalls?: boolean;
   }) {
-    this.#recordCalls = options.recordCalls ?? true;
     this.target = options.target;
     this.#source = options.source;
     this.#dispatcher = options.dispatcher;
@@ -385,7 +381,7 @@ export class ServiceClient {
   }
 
   #record(outcome: string, started: number): void {
-    if (!this.#recordCalls) return;
+    if (!this.#metrics.countRequests) return;
     // Outcomes are a small set: each one's tally is made once and kept.
     let tally = this.#callTallies.get(outcome);
     if (!tally) {

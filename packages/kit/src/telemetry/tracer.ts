@@ -36,12 +36,25 @@ export interface TracingOptions {
 
 const EVERY_TRACE: SamplingPolicy = Object.freeze({ ratio: 1, perSecond: 0 });
 
+let installed: Tracer | undefined;
+/** The config center's `tracing.enabled`, which outlives a reinstall. */
+let enabled = true;
+/** `installed` while enabled: what every span start reads. */
 let active: Tracer | undefined;
 let activeSampling = new NewTraceSampling(EVERY_TRACE);
 
 /** The installed tracer, or `undefined` when spans are not recorded. */
 export function activeTracer(): Tracer | undefined {
   return active;
+}
+
+/**
+ * Records spans (when a tracer is installed) or none at all from now on, also in a tracer
+ * installed later. Spans already started end as they were begun.
+ */
+export function setTracingEnabled(on: boolean): void {
+  enabled = on;
+  active = on ? installed : undefined;
 }
 
 /** The policy set at run time (the config center's `tracing`), which outlives a reinstall. */
@@ -76,14 +89,18 @@ export function installTracing(options: TracingOptions): Tracing {
     spanProcessors: [new ErrorKeepingProcessor(new BatchSpanProcessor(options.exporter, options.batch))],
   });
   const tracer = provider.getTracer('@bazaar/kit');
-  active = tracer;
+  installed = tracer;
+  active = enabled ? tracer : undefined;
   activeSampling = sampling;
   let stopped: Promise<void> | undefined;
   return {
     flush: () => provider.forceFlush(),
     shutdown(timeoutMs = 2_000) {
       stopped ??= (async () => {
-        if (active === tracer) active = undefined;
+        if (installed === tracer) {
+          installed = undefined;
+          active = undefined;
+        }
         const bound = new AbortController();
         await Promise.race([
           provider.shutdown().catch(() => undefined),
