@@ -113,9 +113,9 @@ export default defineService<GatewayConfig>({
       limits,
       trustedProxies: new TrustedProxies(config.BAZAAR_TRUSTED_PROXIES),
     });
-    // Access logs are info lines: below that level the hook is not installed at all.
-    if (ctx.log.isLevelEnabled('info'))
-      app.addHook('onResponse', (request, reply, done) => {
+    // Access logs are info lines, written while the level (which the config center may change) allows.
+    app.addHook('onResponse', (request, reply, done) => {
+      if (ctx.log.isLevelEnabled('info')) {
         request.log.info(
           {
             reqId: request.id,
@@ -129,8 +129,9 @@ export default defineService<GatewayConfig>({
           },
           'access',
         );
-        done();
-      });
+      }
+      done();
+    });
     const client = (service: string) => ctx.client(service);
     const alerts = new AlertEvaluator({
       rules: alertRules,

@@ -65,12 +65,14 @@ after(async () => {
 });
 
 /** The gateway with identity and catalog both served by the fake upstream. */
-async function gatewayApp(env: Record<string, string> = {}): Promise<FastifyInstance> {
+async function gatewayApp(
+  env: Record<string, string> = {},
+  log: pino.Logger = pino({ level: 'silent' }),
+): Promise<FastifyInstance> {
   const source = new StaticInstances();
   source.set('identity', [address]);
   source.set('catalog', [address]);
   const metrics = createMetrics('gateway');
-  const log = pino({ level: 'silent' });
   const clients = new Map<string, ServiceClient>();
   const { app } = await buildApp(gateway, {
     env: { BAZAAR_LOG_LEVEL: 'silent', ...env },
@@ -409,4 +411,23 @@ describe('TLS', () => {
       await app.close();
     }
   });
+});
+
+test('access lines follow the log level as it is changed while running', async () => {
+  const lines: { msg: string; path?: string; status?: number }[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  const app = await gatewayApp({}, log);
+  try {
+    const accessLines = () => lines.filter((l) => l.msg === 'access');
+    assert.equal((await app.inject('/api/products')).statusCode, 200);
+    assert.equal(accessLines().length, 0, 'none at warn');
+    log.level = 'info';
+    assert.equal((await app.inject('/api/products?limit=1')).statusCode, 200);
+    assert.deepEqual(
+      accessLines().map((l) => [l.path, l.status]),
+      [['/api/products', 200]],
+    );
+  } finally {
+    await app.close();
+  }
 });
