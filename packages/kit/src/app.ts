@@ -77,8 +77,8 @@ export async function buildApp<Config>(
   const config = deps.config ?? loadConfig<Config>(definition.config, deps.env);
   const instanceId = deps.instanceId ?? `${definition.name}-test`;
   const log = deps.log ?? pino({ level: 'silent' });
-  const metrics = deps.metrics ?? createMetrics(definition.name);
-  if (config.BAZAAR_REQUEST_METRICS === false) metrics.countRequests = false;
+  const metrics =
+    deps.metrics ?? createMetrics(definition.name, { countRequests: config.BAZAAR_REQUEST_METRICS });
   const clock = deps.clock ?? systemClock;
   const chaos: ChaosState = deps.chaos ?? { delayMs: 0, errorRate: 0 };
   const ctx: ServiceContext<Config> = {

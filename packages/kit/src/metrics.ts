@@ -34,15 +34,18 @@ export interface KitMetrics {
   busConnected: Gauge<'transport'>;
 }
 
-/** Creates the metrics of one instance on its own registry, `service` on every series. */
-export function createMetrics(service: string): KitMetrics {
+/**
+ * Creates the metrics of one instance on its own registry, `service` on every series; requests and
+ * calls are counted unless `countRequests` is false (`BAZAAR_REQUEST_METRICS`).
+ */
+export function createMetrics(service: string, { countRequests = true } = {}): KitMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
   return {
     registry,
-    countRequests: true,
+    countRequests,
     httpServer: new TimedSeries({
       counter: {
         name: 'http_server_requests_total',

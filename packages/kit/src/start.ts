@@ -59,8 +59,7 @@ export async function startService<Config>(
   }
   const instanceId = config.BAZAAR_INSTANCE_ID ?? `${definition.name}-${randomBytes(4).toString('hex')}`;
   const log = createLogger({ service: definition.name, instanceId, level: config.BAZAAR_LOG_LEVEL });
-  const metrics = createMetrics(definition.name);
-  metrics.countRequests = config.BAZAAR_REQUEST_METRICS;
+  const metrics = createMetrics(definition.name, { countRequests: config.BAZAAR_REQUEST_METRICS });
   const tracing = startTracing({
     service: definition.name,
     instanceId,

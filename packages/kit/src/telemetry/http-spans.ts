@@ -24,7 +24,7 @@ const MAX_PATH = 256;
  */
 export function requestTrace(request: FastifyRequest, untraced: boolean): TraceContext {
   const header = request.headers[H.traceparent] as string | undefined;
-  if (untraced || request.routeOptions.config?.tracing === false || !tracingActive()) {
+  if (untraced || !tracingActive() || request.routeOptions.config?.tracing === false) {
     return continueTrace(header);
   }
   const parent = parentOf(header);
