@@ -6,10 +6,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { removeDataDir } from '../../packages/cli/src/data-dir.ts';
+import { findFreePort } from '../../packages/cli/src/free-port.ts';
 
 /** The repository root (bench/lib/../..). */
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
@@ -48,17 +48,8 @@ export function envNumber(name: string, fallback: number): number {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+/** A TCP port free on 127.0.0.1 right now, outside the range outgoing connections take theirs from. */
+export const freePort = (): Promise<number> => findFreePort();
 
 /** A fresh temporary folder, removed by the returned function. */
 export async function tempDir(prefix: string): Promise<{ path: string; remove(): Promise<void> }> {

@@ -1,16 +1,7 @@
-import { createServer } from 'node:net';
+import { findFreePort } from '../../packages/cli/src/free-port.ts';
 
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port free on 127.0.0.1 right now, outside the range outgoing connections take theirs from. */
+export const freePort = (): Promise<number> => findFreePort();
 
 /** Polls `check` every `everyMs` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function waitFor<T>(

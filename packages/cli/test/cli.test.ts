@@ -35,6 +35,18 @@ test('unknown commands and flags print the usage and exit 2', () => {
   assert.match(help.stdout, /Usage: bazaar/);
 });
 
+test('a chosen free port lies below the range outgoing connections take theirs from, and avoids what it is told to', async () => {
+  const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  for (let i = 0; i < 20; i++) {
+    const port = await findFreePort({ avoid: [5432] });
+    assert.ok(port >= 15_000 && port < (low ?? 0), `${port} is outside [15000, ${low})`);
+    assert.notEqual(port, 5432);
+  }
+});
+
 test('bazaar status exits 1 with a clear message when the registry is unreachable', async () => {
   const port = await findFreePort();
   const run = bazaar('status', '--registry', `http://127.0.0.1:${port}`);
