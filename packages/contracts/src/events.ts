@@ -72,8 +72,9 @@ export const Events = {
     }),
   ),
   /**
-   * A product's stock moved (inventory). `revision` grows with every movement of that product, so
-   * a consumer keeps the newest and ignores a late, older one.
+   * A product's available stock moved (inventory; a commit, which turns reserved units into sold
+   * ones, announces nothing). `revision` grows with every movement of that product, so a consumer
+   * keeps the newest and ignores a late, older one; revisions may skip.
    */
   stockChanged: event(
     'inventory.stock-changed',

@@ -201,6 +201,17 @@ describe('commit', () => {
     assert.equal(again.outcome === 'as-is' && again.reservation.status, 'COMMITTED');
     assert.deepEqual(await levels(a), { available: 3, reserved: 0, sold: 2 });
     assert.deepEqual(await ledger(order), ['reserve 2', 'commit 2']);
+    // Available did not move: the commit announces nothing, and the next event's revision skips it.
+    assert.deepEqual(await outbox('inventory.stock-changed', a), [
+      { productId: a, available: 5, revision: 1 },
+      { productId: a, available: 3, revision: 2 },
+    ]);
+    await returnReservation(deps, order);
+    assert.deepEqual((await outbox('inventory.stock-changed', a)).at(-1), {
+      productId: a,
+      available: 5,
+      revision: 4,
+    });
   });
 
   test('a commit after expiresAt expires the reservation on the spot and is refused', async () => {

@@ -31,9 +31,11 @@ export async function findStock(db: Queryable, productId: string): Promise<Stock
 /**
  * Applies `movement` to its stock row inside `tx`: the counters change only when none would go
  * below zero (so two concurrent reservations can never sell the same unit: the second waits for
- * the first's row lock and then sees what is left), the revision grows, a ledger row is written and
- * `inventory.stock-changed` is published, all in the caller's transaction. Answers false, changing
- * nothing, when the row is missing or short.
+ * the first's row lock and then sees what is left), the revision grows and a ledger row is written,
+ * in one statement; when `available` moved, `inventory.stock-changed` is published, all in the
+ * caller's transaction (a commit moves reserved units to sold and leaves `available`, the event's
+ * only figure, as it was: it announces nothing). Answers false, changing nothing, when the row is
+ * missing or short.
  */
 export async function applyMovement(
   tx: Queryable,
@@ -42,24 +44,35 @@ export async function applyMovement(
 ): Promise<boolean> {
   const delta = deltaOf(movement.kind, movement.quantity);
   const { rows } = await tx.query<{ available: number; revision: string }>(
-    `UPDATE stock
-        SET available = available + $2, reserved = reserved + $3, sold = sold + $4,
-            revision = revision + 1, updated_at = now()
-      WHERE product_id = $1 AND available + $2 >= 0 AND reserved + $3 >= 0 AND sold + $4 >= 0
-      RETURNING available, revision`,
-    [movement.productId, delta.available, delta.reserved, delta.sold],
+    `WITH moved AS (
+       UPDATE stock
+          SET available = available + $2, reserved = reserved + $3, sold = sold + $4,
+              revision = revision + 1, updated_at = now()
+        WHERE product_id = $1 AND available + $2 >= 0 AND reserved + $3 >= 0 AND sold + $4 >= 0
+        RETURNING available, revision),
+     ledger AS (
+       INSERT INTO stock_ledger (product_id, order_id, kind, quantity, revision)
+       SELECT $1, $5::text, $6::text, $7::int, revision FROM moved)
+     SELECT available, revision FROM moved`,
+    [
+      movement.productId,
+      delta.available,
+      delta.reserved,
+      delta.sold,
+      movement.orderId,
+      movement.kind,
+      movement.quantity,
+    ],
   );
   const row = rows[0];
   if (!row) return false;
-  await tx.query(
-    `INSERT INTO stock_ledger (product_id, order_id, kind, quantity, revision) VALUES ($1, $2, $3, $4, $5)`,
-    [movement.productId, movement.orderId, movement.kind, movement.quantity, row.revision],
-  );
-  await events.publish(tx, Events.stockChanged, movement.productId, {
-    productId: movement.productId,
-    available: row.available,
-    revision: Number(row.revision),
-  });
+  if (delta.available !== 0) {
+    await events.publish(tx, Events.stockChanged, movement.productId, {
+      productId: movement.productId,
+      available: row.available,
+      revision: Number(row.revision),
+    });
+  }
   return true;
 }
 
