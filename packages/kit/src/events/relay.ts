@@ -71,17 +71,18 @@ export function startOutboxRelay({
   const stopSignal = new AbortController();
   const waker = createWaker(stopSignal.signal);
 
-  async function pass(): Promise<{ full: boolean; locked: boolean }> {
+  /** One pass; answers how many rows it sent, or undefined when another instance holds the lock. */
+  async function pass(): Promise<{ sent: number } | undefined> {
     const client = await pool.connect();
     try {
-      await client.query('BEGIN');
-      const { rows: lock } = await client.query<{ locked: boolean }>(
-        'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked',
-        [RELAY_LOCK],
-      );
-      if (!lock[0]?.locked) {
+      // BEGIN and the lock go in one round trip; the rows are read by the next statement, whose
+      // snapshot sees everything the previous holder marked before it let the lock go.
+      const [, lock] = (await client.query(
+        `BEGIN; SELECT pg_try_advisory_xact_lock(hashtext('${RELAY_LOCK}')) AS locked`,
+      )) as unknown as [unknown, { rows: { locked: boolean }[] }];
+      if (!lock.rows[0]?.locked) {
         await client.query('ROLLBACK');
-        return { full: false, locked: false };
+        return undefined;
       }
       const { rows } = await client.query<{
         seq: string;
@@ -100,13 +101,16 @@ export function startOutboxRelay({
           throw err;
         }
         for (const span of spans) span?.end();
-        await client.query('UPDATE kit_outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])', [
-          rows.map((r) => r.seq),
-        ]);
+        // The marks and the commit in one round trip; seqs are the database's own bigints.
+        const seqs = rows.map((r) => BigInt(r.seq)).join(',');
+        await client.query(
+          `UPDATE kit_outbox SET sent_at = now() WHERE seq = ANY('{${seqs}}'::bigint[]); COMMIT`,
+        );
+      } else {
+        await client.query('COMMIT');
       }
-      await client.query('COMMIT');
       for (const row of rows) metrics.outboxPublished.inc({ type: row.envelope.type });
-      return { full: rows.length === batchSize, locked: true };
+      return { sent: rows.length };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -138,15 +142,22 @@ export function startOutboxRelay({
   async function run(): Promise<void> {
     let failures = 0;
     let lastCleanup = 0;
+    let lastCount = 0;
     while (!stopSignal.signal.aborted) {
       waker.reset();
       let delay = pollMs;
+      // What is left is known without asking after a pass that emptied the outbox as of its read.
+      let pendingKnown = false;
       try {
-        const { full, locked } = await pass();
+        const result = await pass();
         if (failures > 0) log.info({ failures }, 'outbox relay recovered; sending what waited');
         failures = 0;
-        if (full) delay = 0;
-        if (locked && Date.now() - lastCleanup >= cleanupEveryMs) {
+        if (result && result.sent === batchSize) delay = 0;
+        if (result && result.sent < batchSize) {
+          metrics.outboxPending.set(0);
+          pendingKnown = true;
+        }
+        if (result && Date.now() - lastCleanup >= cleanupEveryMs) {
           lastCleanup = Date.now();
           await cleanup();
         }
@@ -158,7 +169,11 @@ export function startOutboxRelay({
         }
         delay = Math.min(backoffCapMs, backoffBaseMs * 2 ** (failures - 1));
       }
-      await countPending().catch(() => undefined);
+      // Counted at most once per poll interval: while another instance relays, or rows wait.
+      if (!pendingKnown && Date.now() - lastCount >= Math.min(pollMs, 1_000)) {
+        lastCount = Date.now();
+        await countPending().catch(() => undefined);
+      }
       if (delay > 0) await waker.pause(delay, { ignoreWake: failures > 0 });
     }
   }
