@@ -44,7 +44,7 @@ export async function cancelOrder(
     }
     if (result === 'requested') {
       await saveOrder(tx, stored.order, stored.version);
-      await publishOrderEvents(deps.events, tx, stored.order);
+      await publishOrderEvents(deps.events, tx, orderId, stored.order.pullEvents());
     }
   });
   await deps.runner.driveFor(orderId, deps.waitMs);

@@ -91,11 +91,15 @@ export async function checkout(deps: CheckoutDeps, request: CheckoutRequest): Pr
     );
     throw err;
   }
+  let now: Order | undefined = order;
   if (!order.settled) {
     crashPoint('saga:created');
-    await deps.runner.driveFor(order.id, deps.waitMs, { leased: true });
+    const stored = { order, version: 0, paymentToken: request.body.paymentToken, leaseOwner: deps.owner };
+    const ended = await deps.runner.driveFor(order.id, deps.waitMs, { leased: true, stored });
+    // A saga that ended here is as its run stored it; one still running (or lost) is read again.
+    now = ended?.order.settled ? ended.order : (await loadOrder(deps.db, order.id))?.order;
   }
-  const now = (await loadOrder(deps.db, order.id))?.order ?? order;
+  now ??= order;
   await markAnswered(deps.db, claim).catch((err: unknown) =>
     deps.log.warn({ err }, 'could not mark an idempotency key answered; repeats wait until it is stale'),
   );
@@ -176,7 +180,7 @@ async function placeOrder(deps: CheckoutDeps, request: CheckoutRequest, claim: K
       if (!(await attachOrder(tx, claim, order.id))) {
         throw new AppError('IDEMPOTENCY_KEY_IN_USE', 'Another request took over this Idempotency-Key.');
       }
-      await publishOrderEvents(deps.events, tx, order);
+      await publishOrderEvents(deps.events, tx, order.id, order.pullEvents());
     });
   } catch (err) {
     if (isPendingConflict(err)) throw checkoutInProgress();

@@ -12,16 +12,16 @@ import {
 } from '@bazaar/kit';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Order } from '../domain/order.ts';
 import { checkpointName, type SagaPolicy, type StepOutcome } from '../domain/saga.ts';
 import { publishOrderEvents } from '../store/order-events.ts';
 import {
   claimLease,
   dueSagas,
   loadOrder,
-  logSagaStep,
   releaseLease,
   type StoredOrder,
-  saveOrder,
+  saveSagaStep,
 } from '../store/orders.ts';
 import type { SagaMetrics } from './metrics.ts';
 import type { Participants } from './participants.ts';
@@ -58,7 +58,7 @@ const SAGA_CONTEXT_MS = 24 * 3600_000;
  */
 export class SagaRunner {
   readonly #o: Required<SagaRunnerOptions>;
-  readonly #active = new Map<string, Promise<void>>();
+  readonly #active = new Map<string, Promise<StoredOrder | undefined>>();
   readonly #wakers = new Map<string, () => void>();
   #timer: NodeJS.Timeout | undefined;
   #sweeping = false;
@@ -92,16 +92,18 @@ export class SagaRunner {
 
   /**
    * Drives one order's saga until it is done (or must wait longer than a lease, or the lease is
-   * lost). `leased`: the caller already holds the lease (it inserted the order). Resolves when this
-   * run ends; a second call while one runs joins it (and wakes it from a backoff wait).
+   * lost). `leased`: the caller already holds the lease (it inserted the order); `stored`: the
+   * order as it is stored now, which spares loading it. Resolves, when this run ends, with the order
+   * as this run last stored or saw it (undefined when the lease was not, or no longer, its own); a
+   * second call while one runs joins it (and wakes it from a backoff wait).
    */
-  drive(orderId: string, options: { leased?: boolean } = {}): Promise<void> {
+  drive(orderId: string, options: DriveOptions = {}): Promise<StoredOrder | undefined> {
     const running = this.#active.get(orderId);
     if (running) {
       this.wake(orderId);
       return running;
     }
-    if (this.#stopping) return Promise.resolve();
+    if (this.#stopping) return Promise.resolve(undefined);
     const parent = currentContext();
     // A span of the request's trace (a new trace when the sweep resumes it) covers this run.
     const span = startWorkSpan('checkout saga', { 'bazaar.order.id': orderId });
@@ -111,11 +113,12 @@ export class SagaRunner {
       deadline: Deadline.after(SAGA_CONTEXT_MS, this.#o.clock),
     };
     const run = outsideRequests(() =>
-      runWithContext(context, () => this.#run(orderId, options.leased ?? false)),
+      runWithContext(context, () => this.#run(orderId, options.leased ?? false, options.stored)),
     )
       .catch((err: unknown) => {
         span.end(err);
         this.#o.log.error({ err, orderId }, 'saga run failed; the sweep resumes it');
+        return undefined;
       })
       .finally(() => {
         span.end();
@@ -125,16 +128,20 @@ export class SagaRunner {
     return run;
   }
 
-  /** Drives the order (see `drive`) and waits up to `ms` for that run to end. */
-  async driveFor(orderId: string, ms: number, options: { leased?: boolean } = {}): Promise<void> {
+  /**
+   * Drives the order (see `drive`) and waits up to `ms` for that run to end: its answer, or
+   * undefined when it did not end in time.
+   */
+  async driveFor(orderId: string, ms: number, options: DriveOptions = {}): Promise<StoredOrder | undefined> {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
+    const result = await Promise.race([
       this.drive(orderId, options),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, ms);
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), ms);
       }),
     ]);
     clearTimeout(timer);
+    return result;
   }
 
   /** Cuts a backoff wait short: the order changed (a cancellation came in). */
@@ -159,14 +166,15 @@ export class SagaRunner {
     }
   }
 
-  async #run(orderId: string, leased: boolean): Promise<void> {
+  async #run(orderId: string, leased: boolean, initial?: StoredOrder): Promise<StoredOrder | undefined> {
     const { db, owner, leaseMs, clock } = this.#o;
-    if (!leased && !(await claimLease(db, orderId, owner, leaseMs))) return;
+    if (!leased && !(await claimLease(db, orderId, owner, leaseMs))) return undefined;
+    let current: StoredOrder | undefined;
     try {
-      let current = await loadOrder(db, orderId);
+      current = initial ?? (await loadOrder(db, orderId));
       while (current && !current.order.settled && !this.#stopping) {
         const wait = current.order.saga.nextAttemptAt - clock.now();
-        if (wait > leaseMs / 2) return; // a long wait: give the lease back, a sweep resumes it when due
+        if (wait > leaseMs / 2) return current; // a long wait: give the lease back, a sweep resumes it when due
         if (wait > 0) {
           await this.#sleep(orderId, wait);
           current = await loadOrder(db, orderId);
@@ -174,8 +182,11 @@ export class SagaRunner {
         }
         current = await this.#step(current);
       }
+      return current;
     } finally {
-      if (!this.#abandoned) await releaseLease(db, orderId, owner).catch(() => undefined);
+      // The step that finished the saga gave the lease up with it.
+      const gaveUp = current?.order.settled && current.leaseOwner === null;
+      if (!this.#abandoned && !gaveUp) await releaseLease(db, orderId, owner).catch(() => undefined);
     }
   }
 
@@ -192,18 +203,29 @@ export class SagaRunner {
     if (this.#abandoned) return undefined;
     metrics.stepDuration.observe({ step, outcome: outcome.kind }, (performance.now() - started) / 1000);
 
-    const result = await withTransaction(db, async (tx): Promise<StepRecord> => {
-      const fresh = await loadOrder(tx, order.id, { lock: true, lines: order.lines });
-      if (!fresh || fresh.leaseOwner !== owner) return { kind: 'lost' };
-      // The saga changed while we called (a cancellation): this answer is about a step no longer
-      // current. Dropping it is safe — the step's effect is covered by what the saga may hold.
-      if (fresh.version !== version) return { kind: 'stale', stored: fresh };
-      fresh.order.recordOutcome(outcome, clock.now(), policy);
-      await saveOrder(tx, fresh.order, fresh.version, { owner, leaseMs });
-      await logSagaStep(tx, { orderId: order.id, step, outcome: outcome.kind, detail: detailOf(outcome) });
-      await publishOrderEvents(this.#o.events, tx, fresh.order);
-      return { kind: 'stored', stored: { ...fresh, version: fresh.version + 1 } };
-    });
+    // Optimistic: the outcome is applied to the order as loaded, and stored only if the order is
+    // still at that version under our lease — one statement, or with the events it raises, one
+    // transaction. A cancellation that came in meanwhile bumped the version: the answer is then
+    // about a step no longer current, and dropping it is safe (the step's effect is covered by what
+    // the saga may hold).
+    order.recordOutcome(outcome, clock.now(), policy);
+    const events = order.pullEvents();
+    const entry = { step, outcome: outcome.kind, detail: detailOf(outcome) };
+    const lease = { owner, leaseMs };
+    const createdAt =
+      events.length === 0
+        ? await saveSagaStep(db, order, version, lease, entry)
+        : await withTransaction(db, async (tx) => {
+            const stored = await saveSagaStep(tx, order, version, lease, entry);
+            if (stored) await publishOrderEvents(this.#o.events, tx, order.id, events);
+            return stored;
+          });
+    const result: StepRecord = createdAt
+      ? {
+          kind: 'stored',
+          stored: { ...current, version: version + 1, leaseOwner: order.settled ? null : owner },
+        }
+      : await this.#whyNotStored(order.id, order.lines);
     if (result.kind === 'lost') {
       log.info({ orderId: order.id }, 'saga lease taken over by another runner');
       return undefined;
@@ -212,11 +234,19 @@ export class SagaRunner {
 
     const checkpoint = checkpointName(step, outcome, result.stored.order.saga.step);
     if (checkpoint) crashPoint(`saga:${checkpoint}`);
-    this.#report(result.stored, step, outcome);
+    this.#report(result.stored, step, outcome, createdAt?.getTime() ?? order.createdAt);
     return result.stored;
   }
 
-  #report(stored: StoredOrder, step: string, outcome: StepOutcome): void {
+  /** Why a step's outcome was not stored: the lease is someone else's, or the saga moved on. */
+  async #whyNotStored(orderId: string, lines: Order['lines']): Promise<StepRecord> {
+    const fresh = await loadOrder(this.#o.db, orderId, { lines });
+    if (!fresh || fresh.leaseOwner !== this.#o.owner) return { kind: 'lost' };
+    return { kind: 'stale', stored: fresh };
+  }
+
+  /** Logs and counts a stored step; a saga's duration starts at its order's stored creation time. */
+  #report(stored: StoredOrder, step: string, outcome: StepOutcome, createdAt: number): void {
     const { order } = stored;
     const { log, metrics } = this.#o;
     if (outcome.kind === 'unavailable') {
@@ -225,7 +255,7 @@ export class SagaRunner {
       else log.debug(fields, 'saga step failed again');
     }
     if (!order.settled) return;
-    const seconds = Math.max(0, this.#o.clock.now() - order.createdAt) / 1000;
+    const seconds = Math.max(0, this.#o.clock.now() - createdAt) / 1000;
     metrics.duration.observe({ outcome: order.status === 'CANCELLED' ? 'cancelled' : 'confirmed' }, seconds);
     if (order.status === 'CANCELLED') {
       metrics.ended.inc({ outcome: 'cancelled', reason: order.cancelReason ?? 'none' });
@@ -247,6 +277,14 @@ export class SagaRunner {
       this.#wakers.set(orderId, done);
     });
   }
+}
+
+/** How `drive` starts a run. */
+export interface DriveOptions {
+  /** The caller already holds the saga's lease. */
+  leased?: boolean;
+  /** The order as stored now (with the lease, so `leased` too). */
+  stored?: StoredOrder;
 }
 
 /** What storing a step's outcome came to. */

@@ -1,12 +1,20 @@
 import { Events } from '@bazaar/contracts';
 import type { EventWriter, Queryable } from '@bazaar/kit';
-import type { Order } from '../domain/order.ts';
+import type { OrderEvent } from '../domain/order.ts';
 
-/** Publishes the events the order recorded, in the transaction that stores its change (outbox). */
-export async function publishOrderEvents(events: EventWriter, tx: Queryable, order: Order): Promise<void> {
-  for (const event of order.pullEvents()) {
+/**
+ * Publishes the events an order recorded (`order.pullEvents()`), in the transaction that stores its
+ * change (outbox).
+ */
+export async function publishOrderEvents(
+  events: EventWriter,
+  tx: Queryable,
+  orderId: string,
+  recorded: readonly OrderEvent[],
+): Promise<void> {
+  for (const event of recorded) {
     if (event.type === 'order-confirmed')
-      await events.publish(tx, Events.orderConfirmed, order.id, event.data);
-    else await events.publish(tx, Events.orderCancelled, order.id, event.data);
+      await events.publish(tx, Events.orderConfirmed, orderId, event.data);
+    else await events.publish(tx, Events.orderCancelled, orderId, event.data);
   }
 }

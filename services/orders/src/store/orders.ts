@@ -120,37 +120,77 @@ export async function saveOrder(
   version: number,
   lease?: { owner: string; leaseMs: number },
 ): Promise<void> {
-  const s = order.saga;
   await tx.query(
-    `UPDATE orders SET status = $2, cancel_reason = $3, decline_code = $4,
-       payment_token = CASE WHEN $5 IN ('RESERVING', 'AUTHORIZING') THEN payment_token END,
-       saga_step = $5, saga_stock = $6, saga_payment = $7, saga_cancel_reason = $8, saga_decline_code = $9,
-       saga_attempts = $10, saga_step_started_at = $11, saga_next_attempt_at = $12, saga_last_error = $13,
-       cancel_requested = $14, saga_version = $15 + 1, updated_at = $16,
+    `UPDATE orders SET ${SAVED_COLUMNS},
        lease_until = CASE WHEN $17::text IS NULL THEN lease_until
                           ELSE GREATEST(now(), $12) + $18 * interval '1 millisecond' END
      WHERE id = $1`,
-    [
-      order.id,
-      order.status,
-      order.cancelReason,
-      order.declineCode,
-      s.step,
-      s.stock,
-      s.payment,
-      s.cancellation?.reason ?? null,
-      s.cancellation?.declineCode ?? null,
-      s.attempts,
-      new Date(s.stepStartedAt),
-      new Date(s.nextAttemptAt),
-      s.lastError,
-      s.cancelRequested,
-      version,
-      new Date(order.updatedAt),
-      lease?.owner ?? null,
-      lease?.leaseMs ?? 0,
-    ],
+    savedValues(order, version, lease),
   );
+}
+
+/**
+ * A saga step's outcome, stored in one statement: the order's new state (as `saveOrder`) and the
+ * step's line in the saga log, only if the order is still at `version` and `owner` still holds its
+ * lease. A finished saga gives the lease up in the same statement. Answers the order's stored
+ * creation time when it was stored; undefined changes nothing (the lease went to another runner, or
+ * the saga changed meanwhile).
+ */
+export async function saveSagaStep(
+  tx: Queryable,
+  order: Order,
+  version: number,
+  lease: { owner: string; leaseMs: number },
+  entry: { step: SagaStep; outcome: string; detail: string | null },
+): Promise<Date | undefined> {
+  const values = savedValues(order, version, lease);
+  const n = values.length;
+  const { rows } = await tx.query<{ created_at: Date }>(
+    `WITH saved AS (
+       UPDATE orders SET ${SAVED_COLUMNS},
+         lease_owner = CASE WHEN $5 = 'DONE' THEN NULL ELSE lease_owner END,
+         lease_until = CASE WHEN $5 = 'DONE' THEN NULL
+                            ELSE GREATEST(now(), $12) + $18 * interval '1 millisecond' END
+       WHERE id = $1 AND saga_version = $15 AND lease_owner = $17
+       RETURNING id, created_at),
+     logged AS (
+       INSERT INTO order_saga_log (order_id, step, outcome, detail)
+       SELECT id, $${n + 1}, $${n + 2}, $${n + 3} FROM saved)
+     SELECT created_at FROM saved`,
+    [...values, entry.step, entry.outcome, entry.detail],
+  );
+  return rows[0]?.created_at;
+}
+
+/** What `saveOrder` and `saveSagaStep` both set (the lease aside), from the parameters of `savedValues`. */
+const SAVED_COLUMNS = `status = $2, cancel_reason = $3, decline_code = $4,
+       payment_token = CASE WHEN $5 IN ('RESERVING', 'AUTHORIZING') THEN payment_token END,
+       saga_step = $5, saga_stock = $6, saga_payment = $7, saga_cancel_reason = $8, saga_decline_code = $9,
+       saga_attempts = $10, saga_step_started_at = $11, saga_next_attempt_at = $12, saga_last_error = $13,
+       cancel_requested = $14, saga_version = $15 + 1, updated_at = $16`;
+
+function savedValues(order: Order, version: number, lease?: { owner: string; leaseMs: number }): unknown[] {
+  const s = order.saga;
+  return [
+    order.id,
+    order.status,
+    order.cancelReason,
+    order.declineCode,
+    s.step,
+    s.stock,
+    s.payment,
+    s.cancellation?.reason ?? null,
+    s.cancellation?.declineCode ?? null,
+    s.attempts,
+    new Date(s.stepStartedAt),
+    new Date(s.nextAttemptAt),
+    s.lastError,
+    s.cancelRequested,
+    version,
+    new Date(order.updatedAt),
+    lease?.owner ?? null,
+    lease?.leaseMs ?? 0,
+  ];
 }
 
 /**
