@@ -19,7 +19,9 @@
  *
  * Settings (environment): BENCH_CHECKOUT_CLIENTS (8), BENCH_CHECKOUT_SECONDS per window (15),
  * BENCH_CHECKOUT_ROUNDS (3), BENCH_CHECKOUT_PRODUCTS per client (4), BENCH_WARMUP seconds of each
- * load before the first round (5), BENCH_LOG_LEVEL (warn).
+ * load before the first round (5), BENCH_LOG_LEVEL (warn), BENCH_CHECKOUT_STATEMENTS (1: the cluster
+ * loads pg_stat_statements and the SQL statements of the measured checkout windows are counted, by
+ * database, per confirmed order; 0 runs the cluster without it).
  */
 import { join } from 'node:path';
 import pg from 'pg';
@@ -48,6 +50,7 @@ import {
   withUsage,
 } from './lib/rounds.ts';
 import { BENCH_ADDRESS, loggedInCustomers, stockedProducts } from './lib/shop.ts';
+import { STATEMENT_COUNTING_SETTINGS, statementCounter } from './lib/statements.ts';
 import { BENCH_LOG_LEVEL, describePins, LOAD_CPU, startBenchSystem } from './lib/system.ts';
 
 const NAME = 'checkout';
@@ -58,6 +61,7 @@ const ROUNDS = Math.max(1, Math.round(envNumber('BENCH_CHECKOUT_ROUNDS', 3)));
 const ALONE_SECONDS = 5;
 const PRODUCTS_PER_CLIENT = Math.max(1, Math.round(envNumber('BENCH_CHECKOUT_PRODUCTS', 4)));
 const WARMUP = envNumber('BENCH_WARMUP', 5);
+const COUNT_STATEMENTS = envNumber('BENCH_CHECKOUT_STATEMENTS', 1) > 0;
 const GOAL = 0.1;
 const SCRATCH_DB = `bench_scratch_${process.pid}`;
 const SCRATCH_TABLE = 'scratch';
@@ -71,6 +75,8 @@ interface Window {
   checkout?: CheckoutFigures;
   inserts?: InsertFigures;
   usage: Usage;
+  /** SQL statements of a checkout window and of the events it left to deliver, by database. */
+  statements?: Record<string, number>;
   /** Time waited for the system to go quiet before the window, ms. */
   settledMs: number;
 }
@@ -87,7 +93,9 @@ const BY_DATABASE = { postgresByDatabase: true };
 async function main(): Promise<BenchResult> {
   const startedAt = new Date();
   console.log(`${NAME}: starting the system (log level ${BENCH_LOG_LEVEL})…`);
-  const { system, pinAll } = await startBenchSystem();
+  const { system, pinAll } = await startBenchSystem(
+    COUNT_STATEMENTS ? { postgresSettings: STATEMENT_COUNTING_SETTINGS } : {},
+  );
   const gatewayUrl = system.gatewayUrl;
   const merchantAccount = system.bootstrapUsers?.users.merchant;
   if (!merchantAccount) throw new Error('the system has no bootstrap merchant (is identity running?)');
@@ -122,6 +130,9 @@ async function main(): Promise<BenchResult> {
     await admin.end();
   }
   process.env[URL_VARIABLE] = scratchUrl;
+  // Registered after the drop, so closed before it (clean-ups run last first).
+  const statements = COUNT_STATEMENTS ? await statementCounter(scratchUrl, [SCRATCH_DB]) : undefined;
+  if (statements) onCleanup('close the statement counter', () => statements.close());
 
   const pins = pinAll();
   console.log(`${NAME}: ${describePins(pins)}; load generators on CPU ${LOAD_CPU}`);
@@ -201,8 +212,12 @@ async function main(): Promise<BenchResult> {
     measure: async (setup) => {
       const settledMs = await settle();
       if (setup === 'checkout') {
+        await statements?.reset();
         const { result, usage } = await withUsage(() => checkouts(SECONDS), BY_DATABASE);
-        return { checkout: result, usage, settledMs };
+        if (!statements) return { checkout: result, usage, settledMs };
+        // The window's last orders still have events on their way: their statements are the window's.
+        await settle();
+        return { checkout: result, usage, settledMs, statements: await statements.read() };
       }
       const { result, usage } = await withUsage(() => inserts(SECONDS), BY_DATABASE);
       // The insert connections' backends end with the worker, before the window's last reading:
@@ -378,6 +393,24 @@ async function main(): Promise<BenchResult> {
     `events per confirmed order: published ${fmt(sum(published), 2)} (${list(published)}); handled ${fmt(sum(handled), 2)} (${list(handled)})`,
   );
 
+  const statementsPerOrder: Record<string, number> = {};
+  for (const w of checkoutWindows) {
+    for (const [db, n] of Object.entries(w.statements ?? {})) {
+      statementsPerOrder[db] = (statementsPerOrder[db] ?? 0) + n / confirmedTotal;
+    }
+  }
+  const statementsTotal = sum(statementsPerOrder);
+  if (statements) {
+    console.log(
+      `SQL statements per confirmed order (pg_stat_statements, BEGIN and COMMIT included): ${fmt(statementsTotal, 1)} (${Object.entries(
+        statementsPerOrder,
+      )
+        .sort((a, b) => b[1] - a[1])
+        .map(([db, n]) => `${db} ${fmt(n, 1)}`)
+        .join(', ')})`,
+    );
+  }
+
   // What a confirmed order costs, by process, next to what an insert costs.
   const kinds = [...new Set(checkoutWindows.flatMap((w) => Object.keys(w.usage.cpuMs)))];
   const perOrder = Object.fromEntries(
@@ -421,6 +454,7 @@ async function main(): Promise<BenchResult> {
     { name: 'POST → CONFIRMED p99 ms', value: latencyMed((c) => c.toConfirmed, 'p99Ms') },
     { name: 'POST → CONFIRMED p50 ms, one client alone', value: alone.result.toConfirmed.p50Ms },
     { name: 'single-row INSERTs/s', value: med('inserts', rate) },
+    ...(statements ? [{ name: 'SQL statements per confirmed order', value: statementsTotal }] : []),
     {
       name: 'system CPU ms per order ÷ per insert',
       value: med('checkout', cpuPerTx) / med('inserts', cpuPerTx),
@@ -432,6 +466,9 @@ async function main(): Promise<BenchResult> {
     `Every system process on CPU 0 (${describePins(pins)}); the load generators on CPU ${LOAD_CPU}.`,
     `Before each window the system was let go quiet (median ${fmt(median(results.map((r) => r.m.settledMs)) / 1000, 1)} s): events still delivered after the last order are not charged to the inserts.`,
     `Log level ${BENCH_LOG_LEVEL}: no per-request access log. Rate limits are off.`,
+    statements
+      ? 'The cluster ran with pg_stat_statements loaded, to count statements (BENCH_CHECKOUT_STATEMENTS=0 runs it without).'
+      : 'The cluster ran without pg_stat_statements: no statement count.',
   ];
   if (!(ratio >= GOAL)) {
     const top = steps[0];

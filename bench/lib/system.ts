@@ -43,6 +43,7 @@ export async function startBenchSystem(
     replicas?: Record<string, number>;
     env?: Record<string, string>;
     serviceEnv?: Record<string, Record<string, string>>;
+    postgresSettings?: Record<string, string>;
   } = {},
 ) {
   if (!pin(process.pid, SYSTEM_CPU)) {
@@ -61,6 +62,7 @@ export async function startBenchSystem(
     quiet: true,
     logLevel: BENCH_LOG_LEVEL,
     replicas: options.replicas,
+    postgresSettings: options.postgresSettings,
     // A benchmark's load comes from one address: the gateway's per-address and per-user limits
     // would measure themselves, not the hop.
     env: { BAZAAR_RATE_LIMIT_PER_IP: 'off', BAZAAR_RATE_LIMIT_PER_USER: 'off', ...options.env },

@@ -52,6 +52,8 @@ export interface EmbeddedPostgresOptions {
   log?: (line: string) => void;
   /** How long to wait for the server to accept connections (default 30 s). */
   readyTimeoutMs?: number;
+  /** Server settings for this run, each passed as `-c name=value` (benchmarks load pg_stat_statements). */
+  settings?: Record<string, string>;
 }
 
 const SUPERUSER = 'postgres';
@@ -317,6 +319,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       'unix_socket_permissions=0700',
       '-c',
       'max_connections=300',
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
     // Its own process group: a Ctrl-C in the terminal reaches us, and we stop the database last.
     {

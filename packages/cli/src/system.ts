@@ -24,6 +24,8 @@ export interface StartSystemOptions {
   registryPort?: number;
   /** Embedded PostgreSQL port (default `BAZAAR_PG_PORT`, else the one kept in the data folder). */
   pgPort?: number;
+  /** Server settings of the embedded PostgreSQL for this run (see `EmbeddedPostgresOptions.settings`). */
+  postgresSettings?: Record<string, string>;
   /** Instances per service, overriding the table's defaults. */
   replicas?: Record<string, number>;
   /** Print nothing (logs still go to `<dataDir>/logs`). */
@@ -214,6 +216,7 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
       startEmbeddedPostgres({
         dataDir,
         port: pgPort,
+        settings: options.postgresSettings,
         log: (line) => {
           pgLog.write(`${line}\n`);
           if (!options.quiet && /\b(FATAL|PANIC):/.test(line)) write(`postgres │ ${line}\n`);

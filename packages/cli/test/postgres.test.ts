@@ -82,9 +82,12 @@ test('starts a cluster, keeps port and data across restarts, and takes over one 
   await first.stop();
   assert.equal(isAlive(first.pid), false);
 
-  const second = track(await startEmbeddedPostgres({ dataDir }));
+  // A run's own server settings apply to that run only (they are not written to the cluster).
+  const second = track(await startEmbeddedPostgres({ dataDir, settings: { work_mem: '8MB' } }));
   assert.equal(second.port, first.port);
   assert.deepEqual((await query(second.url('shop'), 'SELECT n FROM kept')).rows, [{ n: 42 }]);
+  const workMem = "SELECT current_setting('work_mem') AS mem";
+  assert.deepEqual((await query(second.url('shop'), workMem)).rows, [{ mem: '8MB' }]);
   await second.dropDatabase('shop');
   await second.stop();
 
@@ -112,6 +115,7 @@ test('starts a cluster, keeps port and data across restarts, and takes over one 
   assert.ok(notes.some((n) => n.includes('left running')));
   assert.notEqual(third.pid, orphan.pid);
   assert.deepEqual((await query(third.url('postgres'), 'SELECT 1 AS one')).rows, [{ one: 1 }]);
+  assert.deepEqual((await query(third.url('postgres'), workMem)).rows, [{ mem: '4MB' }]);
   await third.stop();
   assert.equal(isAlive(third.pid), false);
 });
