@@ -2,7 +2,14 @@ import type { Cart, OrderConfirmedEvent, ProductFacts } from '@bazaar/contracts'
 import { AppError, type ServiceClient, withTransaction } from '@bazaar/kit';
 import type pg from 'pg';
 import { lookupProducts } from './catalog.ts';
-import { afterOrder, decideLineChange, isBuyable, MAX_LINES, priceCart } from './domain/cart.ts';
+import {
+  afterOrder,
+  decideLineChange,
+  isBuyable,
+  MAX_LINES,
+  priceCart,
+  type StoredLine,
+} from './domain/cart.ts';
 import { clearCart, lockCart, readLines, removeLines, setLine } from './store/carts.ts';
 
 /** What the cart operations work with. */
@@ -39,16 +46,24 @@ export async function setCartLine(
       throw new AppError('PRODUCT_NOT_FOUND', `There is no product ${productId}.`);
     }
   }
-  await withTransaction(carts.db, async (tx) => {
+  // The lines as this change leaves them: the answer shows the cart as of the change.
+  const after = await withTransaction(carts.db, async (tx) => {
     await lockCart(tx, customerId, true);
     const lines = await readLines(tx, customerId);
     const hasLine = lines.some((l) => l.productId === productId);
     const change = decideLineChange({ lineCount: lines.length, hasLine }, quantity);
     if (change === 'full') throw cartFull();
-    if (change === 'remove') await removeLines(tx, customerId, [productId]);
-    else await setLine(tx, customerId, { productId, quantity });
+    if (change === 'remove') {
+      await removeLines(tx, customerId, [productId]);
+      return lines.filter((l) => l.productId !== productId);
+    }
+    await setLine(tx, customerId, { productId, quantity });
+    // A changed line keeps its place (its added_at); a new one is the newest.
+    return hasLine
+      ? lines.map((l) => (l.productId === productId ? { productId, quantity } : l))
+      : [...lines, { productId, quantity }];
   });
-  return priced(carts, customerId, facts);
+  return priceLines(carts, after, facts);
 }
 
 /** Removes a line and answers the cart. */
@@ -75,7 +90,14 @@ export async function removeOrderedLines(tx: pg.PoolClient, order: OrderConfirme
 
 /** The stored lines priced with `known` facts, asking catalog for the ones not known yet. */
 async function priced(carts: Carts, customerId: string, known: Map<string, ProductFacts>): Promise<Cart> {
-  const lines = await readLines(carts.db, customerId);
+  return priceLines(carts, await readLines(carts.db, customerId), known);
+}
+
+async function priceLines(
+  carts: Carts,
+  lines: StoredLine[],
+  known: Map<string, ProductFacts>,
+): Promise<Cart> {
   const missing = lines.map((l) => l.productId).filter((id) => !known.has(id));
   const facts = new Map([...known, ...(await lookupProducts(carts.catalog(), missing))]);
   return priceCart(lines, facts, carts.currency);

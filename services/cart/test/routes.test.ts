@@ -170,7 +170,16 @@ describe('the customer’s cart', () => {
     });
     products.set(a, { ...products.get(a)!, price: 300 });
     assert.equal((await getCart(customer)).json<Cart>().total, 1600);
-    assert.equal((await put(customer, a, { quantity: 5 })).json<Cart>().items[0]!.quantity, 5);
+    // A changed line keeps its place, and the answer is the cart as it is stored.
+    const changed = await put(customer, a, { quantity: 5 });
+    assert.deepEqual(
+      changed.json<Cart>().items.map((l) => [l.productId, l.quantity]),
+      [
+        [a, 5],
+        [b, 1],
+      ],
+    );
+    assert.deepEqual(changed.json(), (await getCart(customer)).json());
   });
 
   test('a quantity of −1, 100, 1.5 or none is 400 and changes nothing', async () => {

@@ -11,7 +11,7 @@ import {
   toPayment,
 } from './domain/payment.ts';
 import { type CardProvider, ProviderError } from './domain/provider.ts';
-import { findPayment, insertPayment, lockOrder, recordEffect, setStatus } from './store/payments.ts';
+import { findPayment, insertPayment, lockOrder, setStatus } from './store/payments.ts';
 
 /** What the payment steps work with. */
 export interface PaymentSteps {
@@ -41,14 +41,19 @@ export function authorizePayment(steps: PaymentSteps, request: AuthorizationRequ
         request.paymentToken,
       ),
     );
-    const payment = await insertPayment(tx, {
-      orderId: request.orderId,
-      customerId: request.customerId,
-      amount: request.amount,
-      currency: request.currency,
-      ...authorizedFields(answer),
-    });
-    if (payment.status === 'AUTHORIZED') await recordEffect(tx, effectOf(payment, 'authorize'));
+    const fields = authorizedFields(answer);
+    const payment = await insertPayment(
+      tx,
+      {
+        orderId: request.orderId,
+        customerId: request.customerId,
+        amount: request.amount,
+        currency: request.currency,
+        ...fields,
+      },
+      // The ledger holds money effects: an authorization is one, a decline is not.
+      fields.status === 'AUTHORIZED' ? 'authorize' : undefined,
+    );
     await announce(steps.events, tx, payment);
     return toPayment(payment);
   });
@@ -90,8 +95,7 @@ export function advancePayment(steps: PaymentSteps, step: PaymentStep, orderId: 
     }
     const ref = existing.providerRef!;
     await callProvider(() => steps.provider[step](ref, providerKey(step, orderId)));
-    const payment = await setStatus(tx, existing.id, statusAfter(step));
-    await recordEffect(tx, effectOf(payment, step));
+    const payment = await setStatus(tx, existing.id, statusAfter(step), step);
     await announce(steps.events, tx, payment);
     return toPayment(payment);
   });
@@ -112,18 +116,6 @@ async function callProvider<T>(call: () => Promise<T>): Promise<T> {
       },
     );
   }
-}
-
-function effectOf(payment: PaymentRecord, kind: 'authorize' | PaymentStep) {
-  return {
-    paymentId: payment.id,
-    orderId: payment.orderId,
-    kind,
-    // Full captures, voids and refunds only: each effect moves the whole authorized amount.
-    amount: payment.amount,
-    currency: payment.currency,
-    providerRef: payment.providerRef!,
-  };
 }
 
 async function announce(events: EventWriter, tx: pg.PoolClient, payment: PaymentRecord): Promise<void> {

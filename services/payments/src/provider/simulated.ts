@@ -52,15 +52,24 @@ export function simulatedProvider(options: {
     }
   };
 
-  /** Records the operation under `key` unless one is there; answers whichever is stored. */
+  /**
+   * Records the operation under `key` unless one is there; answers whichever is stored. A capture,
+   * void or refund (`settles` set) is recorded only while its authorization `ref` stands; without
+   * one, and with nothing stored under the key, it is undefined.
+   */
   const once = async (
     key: string,
     operation: ProviderOperation,
     fields: OperationRow & { amount?: number; currency?: string },
-  ): Promise<OperationRow> => {
+    settles = false,
+  ): Promise<OperationRow | undefined> => {
     const inserted = await db.query<OperationRow>(
       `INSERT INTO provider_operations (idempotency_key, operation, outcome, ref, decline_code, amount, currency)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       SELECT $1, $2, $3, $4, $5, $6, $7
+       WHERE NOT $8::boolean OR EXISTS (
+         SELECT 1 FROM provider_operations
+         WHERE ref = $4 AND operation = 'authorize' AND outcome = 'authorized'
+       )
        ON CONFLICT (idempotency_key) DO NOTHING
        RETURNING outcome, ref, decline_code`,
       [
@@ -71,6 +80,7 @@ export function simulatedProvider(options: {
         fields.decline_code,
         fields.amount ?? null,
         fields.currency ?? null,
+        settles,
       ],
     );
     if (inserted.rows[0]) return inserted.rows[0];
@@ -78,8 +88,8 @@ export function simulatedProvider(options: {
       'SELECT operation, outcome, ref, decline_code FROM provider_operations WHERE idempotency_key = $1',
       [key],
     );
-    const stored = rows[0]!;
-    if (stored.operation !== operation) {
+    const stored = rows[0];
+    if (stored && stored.operation !== operation) {
       throw new ProviderError(operation, `idempotency key ${key} was used for a ${stored.operation}`);
     }
     return stored;
@@ -88,13 +98,8 @@ export function simulatedProvider(options: {
   const settle = (operation: Exclude<ProviderOperation, 'authorize'>, ref: string, key: string) =>
     guarded(operation, async () => {
       await arrive(operation);
-      const { rows } = await db.query(
-        `SELECT 1 FROM provider_operations
-         WHERE ref = $1 AND operation = 'authorize' AND outcome = 'authorized'`,
-        [ref],
-      );
-      if (rows.length === 0) throw new ProviderError(operation, `there is no authorization ${ref}`);
-      await once(key, operation, { outcome: 'done', ref, decline_code: null });
+      const done = await once(key, operation, { outcome: 'done', ref, decline_code: null }, true);
+      if (!done) throw new ProviderError(operation, `there is no authorization ${ref}`);
     });
 
   return {
@@ -106,7 +111,7 @@ export function simulatedProvider(options: {
           card === 'authorized'
             ? { outcome: 'authorized', ref: `auth_${randomUUID()}`, decline_code: null }
             : { outcome: 'declined', ref: null, decline_code: card };
-        const stored = await once(key, 'authorize', { ...fields, amount, currency });
+        const stored = (await once(key, 'authorize', { ...fields, amount, currency }))!;
         return stored.outcome === 'authorized'
           ? { outcome: 'authorized', ref: stored.ref! }
           : { outcome: 'declined', code: stored.decline_code! };

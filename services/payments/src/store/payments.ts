@@ -32,14 +32,32 @@ export async function findPayment(db: Queryable, orderId: string): Promise<Payme
   return rows[0] ? toRecord(rows[0]) : null;
 }
 
-/** Stores a new payment (under the order's lock, so the order has none yet). */
+/**
+ * The ledger row of a payment's effect, made from the payment row `p` of the same statement:
+ * every effect moves the whole authorized amount (full captures, voids and refunds only). A second
+ * effect of the same kind for the same order is refused by the ledger's key.
+ */
+const LEDGER_ROW = (kind: string) => `
+  effect AS (
+    INSERT INTO payment_ledger (payment_id, order_id, kind, amount, currency, provider_ref)
+    SELECT id, order_id, ${kind}, amount, currency, provider_ref FROM p WHERE ${kind} IS NOT NULL
+  )`;
+
+/**
+ * Stores a new payment (under the order's lock, so the order has none yet) and, when `effect` is
+ * given, its ledger row, in one statement.
+ */
 export async function insertPayment(
   tx: Queryable,
   payment: Omit<PaymentRecord, 'id' | 'createdAt'>,
+  effect?: 'authorize',
 ): Promise<PaymentRecord> {
   const { rows } = await tx.query<PaymentRow>(
-    `INSERT INTO payments (order_id, customer_id, status, amount, currency, decline_code, provider_ref)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+    `WITH p AS (
+       INSERT INTO payments (order_id, customer_id, status, amount, currency, decline_code, provider_ref)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}
+     ), ${LEDGER_ROW('$8::text')}
+     SELECT ${COLUMNS} FROM p`,
     [
       payment.orderId,
       payment.customerId,
@@ -48,37 +66,27 @@ export async function insertPayment(
       payment.currency,
       payment.declineCode,
       payment.providerRef,
+      effect ?? null,
     ],
   );
   return toRecord(rows[0]!);
 }
 
-/** Moves a payment to `status`. */
-export async function setStatus(tx: Queryable, id: string, status: PaymentStatus): Promise<PaymentRecord> {
+/** Moves a payment to `status` and records the step's ledger row, in one statement. */
+export async function setStatus(
+  tx: Queryable,
+  id: string,
+  status: PaymentStatus,
+  effect: PaymentStep,
+): Promise<PaymentRecord> {
   const { rows } = await tx.query<PaymentRow>(
-    `UPDATE payments SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
-    [id, status],
+    `WITH p AS (
+       UPDATE payments SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}
+     ), ${LEDGER_ROW('$3::text')}
+     SELECT ${COLUMNS} FROM p`,
+    [id, status, effect],
   );
   return toRecord(rows[0]!);
-}
-
-/** One money effect of a payment (see the `payment_ledger` table). */
-export interface LedgerEffect {
-  paymentId: string;
-  orderId: string;
-  kind: 'authorize' | PaymentStep;
-  amount: number;
-  currency: string;
-  providerRef: string;
-}
-
-/** Records an effect; a second effect of the same kind for the same order is refused by its key. */
-export async function recordEffect(tx: Queryable, effect: LedgerEffect): Promise<void> {
-  await tx.query(
-    `INSERT INTO payment_ledger (payment_id, order_id, kind, amount, currency, provider_ref)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
-    [effect.paymentId, effect.orderId, effect.kind, effect.amount, effect.currency, effect.providerRef],
-  );
 }
 
 /** Filters and position of one page of `listPayments`. */
