@@ -11,6 +11,7 @@ import {
   type Clock,
   crashPoint,
   type EventWriter,
+  type Queryable,
   type ServiceClient,
   withTransaction,
 } from '@bazaar/kit';
@@ -20,14 +21,7 @@ import { canonicalJson, claimLifetime, judgeKey } from './domain/idempotency.ts'
 import { Order } from './domain/order.ts';
 import { priceCart } from './domain/pricing.ts';
 import type { SagaRunner } from './saga/runner.ts';
-import {
-  attachOrder,
-  claimKey,
-  dropClaim,
-  type KeyClaim,
-  markAnswered,
-  takeOverKey,
-} from './store/idempotency-keys.ts';
+import { claimKey, dropClaim, type KeyClaim, markAnswered, takeOverKey } from './store/idempotency-keys.ts';
 import { publishOrderEvents } from './store/order-events.ts';
 import { hasPendingOrder, insertOrder, loadOrder } from './store/orders.ts';
 
@@ -170,18 +164,24 @@ async function placeOrder(deps: CheckoutDeps, request: CheckoutRequest, claim: K
   }
   const order = Order.place(draft, now);
 
-  try {
-    await withTransaction(deps.db, async (tx) => {
-      await insertOrder(tx, order, {
-        paymentToken: body.paymentToken,
-        leaseOwner: deps.owner,
-        leaseMs: deps.leaseMs,
-      });
-      if (!(await attachOrder(tx, claim, order.id))) {
-        throw new AppError('IDEMPOTENCY_KEY_IN_USE', 'Another request took over this Idempotency-Key.');
-      }
-      await publishOrderEvents(deps.events, tx, order.id, order.pullEvents());
+  const events = order.pullEvents();
+  const place = async (db: Queryable) => {
+    const placed = await insertOrder(db, order, {
+      paymentToken: body.paymentToken,
+      leaseOwner: deps.owner,
+      leaseMs: deps.leaseMs,
+      claim,
     });
+    if (!placed) {
+      throw new AppError('IDEMPOTENCY_KEY_IN_USE', 'Another request took over this Idempotency-Key.');
+    }
+    await publishOrderEvents(deps.events, db, order.id, events);
+  };
+  try {
+    // The order, its lines and the key's link to it are one statement; a transaction only when
+    // the new order has events to announce with them.
+    if (events.length === 0) await place(deps.db);
+    else await withTransaction(deps.db, place);
   } catch (err) {
     if (isPendingConflict(err)) throw checkoutInProgress();
     throw err;

@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Checkout, Order, OrderPage, Problem } from '@bazaar/contracts';
 import type { ServiceTestDatabase } from '@bazaar/kit/testing';
-import { deleteExpiredKeys } from '../src/store/idempotency-keys.ts';
+import { Order as PlacedOrder } from '../src/domain/order.ts';
+import { claimKey, deleteExpiredKeys } from '../src/store/idempotency-keys.ts';
+import { insertOrder, loadOrder } from '../src/store/orders.ts';
 import {
   asUser,
   eventually,
@@ -323,6 +325,58 @@ describe('checkout', () => {
     const fresh = await placeOrder(customerId, checkoutBody(), key);
     assert.equal(fresh.statusCode, 409, 'a live claim is still in use');
     assert.equal(fresh.json<Problem>().code, 'IDEMPOTENCY_KEY_IN_USE');
+  });
+
+  test('an order is placed only while its request holds the key: a claim taken over writes nothing', async (t) => {
+    if (skipWithoutDatabase(t)) return;
+    const db = database!.pool;
+    const claim = { customerId: randomUUID(), key: randomUUID(), token: randomUUID(), lifetimeMs: 10_000 };
+    assert.deepEqual(await claimKey(db, claim, 'a-hash'), { claimed: true });
+    const line = {
+      productId: randomUUID(),
+      merchantId: randomUUID(),
+      name: 'Lamp',
+      price: 700,
+      quantity: 2,
+      lineTotal: 1400,
+    };
+    const order = PlacedOrder.place(
+      {
+        id: randomUUID(),
+        customerId: claim.customerId,
+        lines: [line],
+        currency: 'USD',
+        shippingAddress: address,
+      },
+      Date.now(),
+    );
+    const options = { paymentToken: 'tok_visa', leaseOwner: null, leaseMs: 1_000 };
+    const taken = { ...claim, token: randomUUID() };
+    assert.equal(await insertOrder(db, order, { ...options, claim: taken }), false);
+    assert.equal(await loadOrder(db, order.id), undefined);
+    const lines = await db.query('SELECT 1 FROM order_lines WHERE order_id = $1', [order.id]);
+    assert.equal(lines.rowCount, 0);
+
+    assert.equal(await insertOrder(db, order, { ...options, claim }), true);
+    const stored = await loadOrder(db, order.id);
+    assert.deepEqual(stored?.order.lines, [line]);
+    assert.equal(stored?.order.total, 1400);
+    const key = await db.query<{ order_id: string }>(
+      'SELECT order_id FROM idempotency_keys WHERE customer_id = $1 AND key = $2',
+      [claim.customerId, claim.key],
+    );
+    assert.equal(key.rows[0]?.order_id, order.id);
+    const another = PlacedOrder.place(
+      {
+        id: randomUUID(),
+        customerId: claim.customerId,
+        lines: [line],
+        currency: 'USD',
+        shippingAddress: address,
+      },
+      Date.now(),
+    );
+    assert.equal(await insertOrder(db, another, { ...options, claim }), false, 'a key holds one order');
   });
 
   test('50 concurrent checkouts with one key make one order; every answer is that order or 409 in use', async (t) => {

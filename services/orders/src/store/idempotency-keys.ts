@@ -65,16 +65,6 @@ export async function takeOverKey(db: Queryable, claim: KeyClaim, hash: string):
   return (rowCount ?? 0) > 0;
 }
 
-/** Attaches the placed order to the key (in the order's transaction); false if the claim was lost. */
-export async function attachOrder(tx: Queryable, claim: KeyClaim, orderId: string): Promise<boolean> {
-  const { rowCount } = await tx.query(
-    `UPDATE idempotency_keys SET order_id = $4
-     WHERE customer_id = $1 AND key = $2 AND claim_token = $3 AND order_id IS NULL`,
-    [claim.customerId, claim.key, claim.token, orderId],
-  );
-  return (rowCount ?? 0) > 0;
-}
-
 /** The first request has answered: repeats now get the order as it is. */
 export async function markAnswered(db: Queryable, claim: KeyClaim): Promise<void> {
   await db.query(

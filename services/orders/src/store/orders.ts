@@ -2,6 +2,7 @@ import type { Address, CancelReason, DeclineCode, OrderLine, OrderStatus, Positi
 import type { Queryable } from '@bazaar/kit';
 import { Order } from '../domain/order.ts';
 import type { PaymentHold, SagaStep, StockHold } from '../domain/saga.ts';
+import type { KeyClaim } from './idempotency-keys.ts';
 
 /** A stored order with what only the store knows: its saga version and the card token. */
 export interface StoredOrder {
@@ -55,21 +56,38 @@ const ORDER_COLUMNS = `id, customer_id, status, total, currency, shipping_addres
   created_at, updated_at`;
 
 /**
- * Inserts a new order and its lines. With `leaseOwner`, the inserting instance holds the saga's
+ * Places a new order: attaches it to the request's idempotency key and inserts it and its lines,
+ * in one statement, only while the request still holds the key (false, with nothing written, when
+ * another request took the key over). With `leaseOwner`, the inserting instance holds the saga's
  * lease from the start, so no other instance's sweep takes an order that is about to be driven.
  */
 export async function insertOrder(
-  tx: Queryable,
+  db: Queryable,
   order: Order,
-  options: { paymentToken: string | null; leaseOwner: string | null; leaseMs: number },
-): Promise<void> {
+  options: { paymentToken: string | null; leaseOwner: string | null; leaseMs: number; claim: KeyClaim },
+): Promise<boolean> {
   const s = order.saga;
-  await tx.query(
-    `INSERT INTO orders (id, customer_id, status, total, currency, shipping_address, cancel_reason, decline_code,
-       payment_token, saga_step, saga_stock, saga_payment, saga_cancel_reason, saga_decline_code,
-       saga_step_started_at, saga_next_attempt_at, lease_owner, lease_until, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-       CASE WHEN $17::text IS NULL THEN NULL ELSE now() + $18 * interval '1 millisecond' END, $19, $19)`,
+  const { claim } = options;
+  const { rows } = await db.query<{ placed: boolean }>(
+    `WITH key AS (
+       UPDATE idempotency_keys SET order_id = $1
+       WHERE customer_id = $26 AND key = $27 AND claim_token = $28 AND order_id IS NULL
+       RETURNING 1
+     ), placed AS (
+       INSERT INTO orders (id, customer_id, status, total, currency, shipping_address, cancel_reason, decline_code,
+         payment_token, saga_step, saga_stock, saga_payment, saga_cancel_reason, saga_decline_code,
+         saga_step_started_at, saga_next_attempt_at, lease_owner, lease_until, created_at, updated_at)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+         CASE WHEN $17::text IS NULL THEN NULL ELSE now() + $18 * interval '1 millisecond' END, $19, $19
+       FROM key
+       RETURNING id
+     ), lines AS (
+       INSERT INTO order_lines (order_id, position, product_id, merchant_id, name, price, quantity, line_total)
+       SELECT placed.id, l.position - 1, l.product_id, l.merchant_id, l.name, l.price, l.quantity, l.line_total
+       FROM placed, unnest($20::text[], $21::text[], $22::text[], $23::int[], $24::int[], $25::bigint[])
+         WITH ORDINALITY AS l(product_id, merchant_id, name, price, quantity, line_total, position)
+     )
+     SELECT EXISTS (SELECT 1 FROM placed) AS placed`,
     [
       order.id,
       order.customerId,
@@ -90,23 +108,18 @@ export async function insertOrder(
       order.settled ? null : options.leaseOwner,
       options.leaseMs,
       new Date(order.createdAt),
-    ],
-  );
-  await tx.query(
-    `INSERT INTO order_lines (order_id, position, product_id, merchant_id, name, price, quantity, line_total)
-     SELECT $1, l.position - 1, l.product_id, l.merchant_id, l.name, l.price, l.quantity, l.line_total
-     FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bigint[])
-       WITH ORDINALITY AS l(product_id, merchant_id, name, price, quantity, line_total, position)`,
-    [
-      order.id,
       order.lines.map((l) => l.productId),
       order.lines.map((l) => l.merchantId),
       order.lines.map((l) => l.name),
       order.lines.map((l) => l.price),
       order.lines.map((l) => l.quantity),
       order.lines.map((l) => l.lineTotal),
+      claim.customerId,
+      claim.key,
+      claim.token,
     ],
   );
+  return rows[0]?.placed === true;
 }
 
 /**
