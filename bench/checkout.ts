@@ -21,7 +21,8 @@
  * BENCH_CHECKOUT_ROUNDS (3), BENCH_CHECKOUT_PRODUCTS per client (4), BENCH_WARMUP seconds of each
  * load before the first round (5), BENCH_LOG_LEVEL (warn), BENCH_CHECKOUT_STATEMENTS (1: the cluster
  * loads pg_stat_statements and the SQL statements of the measured checkout windows are counted, by
- * database, per confirmed order; 0 runs the cluster without it).
+ * database, per confirmed order; 2 also lists each database's statements; 0 runs the cluster
+ * without it).
  */
 import { join } from 'node:path';
 import pg from 'pg';
@@ -62,6 +63,7 @@ const ALONE_SECONDS = 5;
 const PRODUCTS_PER_CLIENT = Math.max(1, Math.round(envNumber('BENCH_CHECKOUT_PRODUCTS', 4)));
 const WARMUP = envNumber('BENCH_WARMUP', 5);
 const COUNT_STATEMENTS = envNumber('BENCH_CHECKOUT_STATEMENTS', 1) > 0;
+const LIST_STATEMENTS = envNumber('BENCH_CHECKOUT_STATEMENTS', 1) >= 2;
 const GOAL = 0.1;
 const SCRATCH_DB = `bench_scratch_${process.pid}`;
 const SCRATCH_TABLE = 'scratch';
@@ -77,6 +79,8 @@ interface Window {
   usage: Usage;
   /** SQL statements of a checkout window and of the events it left to deliver, by database. */
   statements?: Record<string, number>;
+  /** The same by statement (BENCH_CHECKOUT_STATEMENTS=2). */
+  byStatement?: { db: string; query: string; calls: number }[];
   /** Time waited for the system to go quiet before the window, ms. */
   settledMs: number;
 }
@@ -217,7 +221,13 @@ async function main(): Promise<BenchResult> {
         if (!statements) return { checkout: result, usage, settledMs };
         // The window's last orders still have events on their way: their statements are the window's.
         await settle();
-        return { checkout: result, usage, settledMs, statements: await statements.read() };
+        return {
+          checkout: result,
+          usage,
+          settledMs,
+          statements: await statements.read(),
+          ...(LIST_STATEMENTS ? { byStatement: await statements.readByStatement() } : {}),
+        };
       }
       const { result, usage } = await withUsage(() => inserts(SECONDS), BY_DATABASE);
       // The insert connections' backends end with the worker, before the window's last reading:
@@ -408,6 +418,27 @@ async function main(): Promise<BenchResult> {
         .sort((a, b) => b[1] - a[1])
         .map(([db, n]) => `${db} ${fmt(n, 1)}`)
         .join(', ')})`,
+    );
+  }
+
+  if (LIST_STATEMENTS) {
+    const calls = new Map<string, { db: string; query: string; calls: number }>();
+    for (const row of checkoutWindows.flatMap((w) => w.byStatement ?? [])) {
+      const key = `${row.db}\u0000${row.query}`;
+      const kept = calls.get(key);
+      if (kept) kept.calls += row.calls;
+      else calls.set(key, { ...row });
+    }
+    const rows = [...calls.values()]
+      .map((r) => ({ ...r, perOrder: r.calls / confirmedTotal }))
+      .filter((r) => r.perOrder >= 0.05)
+      .sort((a, b) => a.db.localeCompare(b.db) || b.perOrder - a.perOrder);
+    console.log(`\n${NAME}: SQL statements per confirmed order, by database and statement`);
+    console.log(
+      table(
+        ['database', 'per order', 'statement'],
+        rows.map((r) => [r.db, fmt(r.perOrder, 2), r.query.replace(/\s+/g, ' ').slice(0, 140)]),
+      ),
     );
   }
 

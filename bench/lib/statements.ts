@@ -15,6 +15,8 @@ export interface StatementCounter {
   reset(): Promise<void>;
   /** Statements run since the last reset, by database, those of `ignore` left out. */
   read(): Promise<Record<string, number>>;
+  /** The same by database and statement text (normalized: constants are `$n`). */
+  readByStatement(): Promise<{ db: string; query: string; calls: number }[]>;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,16 @@ export async function statementCounter(url: string, ignore: string[]): Promise<S
         [ignore],
       );
       return Object.fromEntries(rows.map((r) => [r.db, Number(r.calls)]));
+    },
+    async readByStatement() {
+      const { rows } = await client.query<{ db: string; query: string; calls: string }>(
+        `SELECT d.datname AS db, s.query, sum(s.calls)::bigint AS calls
+         FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+         WHERE NOT (d.datname = ANY($1::text[]))
+         GROUP BY d.datname, s.query`,
+        [ignore],
+      );
+      return rows.map((r) => ({ db: r.db, query: r.query, calls: Number(r.calls) }));
     },
     close: () => client.end(),
   };

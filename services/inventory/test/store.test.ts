@@ -118,6 +118,9 @@ describe('reserve', () => {
     const a = await product(1);
     const order = randomUUID();
     assert.equal((await reserve(order, [{ productId: a, quantity: 2 }])).reservation.status, 'REJECTED');
+    // One line, refused: nothing to roll back, nothing moved.
+    assert.deepEqual(await levels(a), { available: 1, reserved: 0, sold: 0 });
+    assert.deepEqual(await ledger(order), []);
     await setOnHand(deps, a, 10);
     const again = await reserve(order, [{ productId: a, quantity: 2 }]);
     assert.equal(again.reservation.status, 'REJECTED');

@@ -51,7 +51,8 @@ const STEP_MOVEMENT: Record<ReservationStep, MovementKind> = {
  * key and then answers what it stored (a release that came first left a RELEASED tombstone, so a
  * late reserve holds nothing). Lines are taken in product-id order (`lines` must come sorted, as
  * `mergeLines` gives them); when one is short, everything done for the lines is rolled back to a
- * savepoint and the reservation is stored REJECTED with the short product.
+ * savepoint (an order of one line has nothing to roll back) and the reservation is stored REJECTED
+ * with the short product.
  */
 export async function reserveStock(
   deps: StoreDeps,
@@ -66,7 +67,10 @@ export async function reserveStock(
     if (inserted.rowCount === 0) {
       return { reservation: (await loadReservation(tx, request.orderId))!, outcome: 'replayed' };
     }
-    await tx.query('SAVEPOINT lines');
+    // A refused movement changes nothing, so only lines after the first have something to undo:
+    // an order of one line needs no savepoint.
+    const savepoint = request.lines.length > 1;
+    if (savepoint) await tx.query('SAVEPOINT lines');
     for (const line of request.lines) {
       const held = await applyMovement(tx, deps.events, {
         productId: line.productId,
@@ -75,7 +79,7 @@ export async function reserveStock(
         quantity: line.quantity,
       });
       if (!held) {
-        await tx.query('ROLLBACK TO SAVEPOINT lines');
+        if (savepoint) await tx.query('ROLLBACK TO SAVEPOINT lines');
         await tx.query(
           `UPDATE reservations
               SET status = 'REJECTED', expires_at = NULL, reason = 'OUT_OF_STOCK', product_id = $2,
@@ -101,7 +105,7 @@ export async function reserveStock(
         line.quantity,
       ]);
     }
-    await tx.query('RELEASE SAVEPOINT lines');
+    if (savepoint) await tx.query('RELEASE SAVEPOINT lines');
     return {
       reservation: {
         orderId: request.orderId,
