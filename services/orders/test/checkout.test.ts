@@ -340,16 +340,18 @@ describe('checkout', () => {
       quantity: 2,
       lineTotal: 1400,
     };
-    const order = PlacedOrder.place(
-      {
-        id: randomUUID(),
-        customerId: claim.customerId,
-        lines: [line],
-        currency: 'USD',
-        shippingAddress: address,
-      },
-      Date.now(),
-    );
+    const place = () =>
+      PlacedOrder.place(
+        {
+          id: randomUUID(),
+          customerId: claim.customerId,
+          lines: [line],
+          currency: 'USD',
+          shippingAddress: address,
+        },
+        Date.now(),
+      );
+    const order = place();
     const options = { paymentToken: 'tok_visa', leaseOwner: null, leaseMs: 1_000 };
     const taken = { ...claim, token: randomUUID() };
     assert.equal(await insertOrder(db, order, { ...options, claim: taken }), false);
@@ -366,17 +368,7 @@ describe('checkout', () => {
       [claim.customerId, claim.key],
     );
     assert.equal(key.rows[0]?.order_id, order.id);
-    const another = PlacedOrder.place(
-      {
-        id: randomUUID(),
-        customerId: claim.customerId,
-        lines: [line],
-        currency: 'USD',
-        shippingAddress: address,
-      },
-      Date.now(),
-    );
-    assert.equal(await insertOrder(db, another, { ...options, claim }), false, 'a key holds one order');
+    assert.equal(await insertOrder(db, place(), { ...options, claim }), false, 'a key holds one order');
   });
 
   test('50 concurrent checkouts with one key make one order; every answer is that order or 409 in use', async (t) => {
