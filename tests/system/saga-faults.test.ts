@@ -6,7 +6,7 @@
  * invariant checker.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -67,6 +67,7 @@ before(async () => {
 after(async () => {
   await handle?.stop();
   await proxy?.close();
+  rmSync(hookDir, { recursive: true, force: true });
 });
 
 const crashed = (point: string) => existsSync(join(hookDir, `crashed-at-${point.replaceAll(':', '_')}`));

@@ -5,7 +5,7 @@
  * each ends by running the invariant checker.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -36,6 +36,7 @@ before(async () => {
 });
 after(async () => {
   await handle?.stop();
+  rmSync(hookDir, { recursive: true, force: true });
 });
 
 async function cartOf(customer: Account) {
