@@ -62,7 +62,7 @@ const LOOKUP_BATCH = 100;
 
 /**
  * Checkout of the customer's cart: claim the idempotency key, price the cart with the catalog,
- * store the PENDING order with its saga (and the key's link to it) in one transaction, then drive
+ * store the PENDING order with its saga (and the key's link to it) in one statement, then drive
  * the saga here for up to `waitMs`.
  */
 export async function checkout(deps: CheckoutDeps, request: CheckoutRequest): Promise<CheckoutAnswer> {
@@ -85,15 +85,14 @@ export async function checkout(deps: CheckoutDeps, request: CheckoutRequest): Pr
     );
     throw err;
   }
-  let now: Order | undefined = order;
+  let now = order;
   if (!order.settled) {
     crashPoint('saga:created');
     const stored = { order, version: 0, paymentToken: request.body.paymentToken, leaseOwner: deps.owner };
     const ended = await deps.runner.driveFor(order.id, deps.waitMs, { leased: true, stored });
     // A saga that ended here is as its run stored it; one still running (or lost) is read again.
-    now = ended?.order.settled ? ended.order : (await loadOrder(deps.db, order.id))?.order;
+    now = ended?.order.settled ? ended.order : ((await loadOrder(deps.db, order.id))?.order ?? order);
   }
-  now ??= order;
   await markAnswered(deps.db, claim).catch((err: unknown) =>
     deps.log.warn({ err }, 'could not mark an idempotency key answered; repeats wait until it is stale'),
   );

@@ -146,8 +146,8 @@ export async function saveOrder(
  * A saga step's outcome, stored in one statement: the order's new state (as `saveOrder`) and the
  * step's line in the saga log, only if the order is still at `version` and `owner` still holds its
  * lease. A finished saga gives the lease up in the same statement. Answers the order's stored
- * creation time when it was stored; undefined changes nothing (the lease went to another runner, or
- * the saga changed meanwhile).
+ * creation time when it was stored (a saga's duration is measured from it); undefined changes
+ * nothing (the lease went to another runner, or the saga changed meanwhile).
  */
 export async function saveSagaStep(
   tx: Queryable,
@@ -316,19 +316,6 @@ export async function dueSagas(db: Queryable, limit: number, aheadMs = 0): Promi
     [limit, aheadMs],
   );
   return rows.map((r) => r.id);
-}
-
-/** Appends one step's answer to the order's saga log. */
-export async function logSagaStep(
-  tx: Queryable,
-  entry: { orderId: string; step: SagaStep; outcome: string; detail: string | null },
-): Promise<void> {
-  await tx.query(`INSERT INTO order_saga_log (order_id, step, outcome, detail) VALUES ($1, $2, $3, $4)`, [
-    entry.orderId,
-    entry.step,
-    entry.outcome,
-    entry.detail,
-  ]);
 }
 
 /** How many orders are PENDING (the metrics gauge). */
