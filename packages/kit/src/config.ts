@@ -11,6 +11,11 @@ export const KitConfigSchema = Type.Object({
   BAZAAR_SERVICE_CREDENTIAL: Type.Optional(Type.String({ minLength: 16 })),
   BAZAAR_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   BAZAAR_DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  /**
+   * Queries with parameters go as named prepared statements, parsed and planned once per
+   * connection. Off behind a transaction-pooling PgBouncer older than 1.21.
+   */
+  BAZAAR_DB_PREPARED_STATEMENTS: Type.Boolean({ default: true }),
   BAZAAR_INSTANCE_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' })),
   BAZAAR_LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),

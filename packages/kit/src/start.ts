@@ -82,6 +82,7 @@ export async function startService<Config>(
       max: config.BAZAAR_DB_POOL_MAX,
       application: instanceId,
       log,
+      prepare: config.BAZAAR_DB_PREPARED_STATEMENTS,
     });
     observePool(db, metrics.registry, 'main');
   }

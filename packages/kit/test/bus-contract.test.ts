@@ -122,6 +122,7 @@ function contract(kind: 'pg-boss' | 'jetstream'): void {
         BAZAAR_EVENT_MAX_ATTEMPTS: MAX_ATTEMPTS,
         BAZAAR_EVENT_ACK_TIMEOUT_MS: 30_000,
         BAZAAR_OUTBOX_POLL_MS: 100,
+        BAZAAR_DB_PREPARED_STATEMENTS: true,
       },
       log,
       metrics,

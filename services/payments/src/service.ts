@@ -65,6 +65,7 @@ function cardProvider(
       max: 4,
       application: 'payments-provider',
       log: ctx.log,
+      prepare: ctx.config.BAZAAR_DB_PREPARED_STATEMENTS,
     });
     observePool(pool, ctx.metrics, 'provider');
     app.addHook('onClose', () => pool.end());

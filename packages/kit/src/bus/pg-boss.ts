@@ -9,9 +9,11 @@
  * queue subscribed: a group that subscribes later does not see earlier ones (JetStream's do).
  */
 import type { EventEnvelope } from '@bazaar/contracts';
-import { type Job, type JobResult, PgBoss } from 'pg-boss';
+import type pg from 'pg';
+import { type ConstructorOptions, type Job, type JobResult, PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import { fullJitterBackoff } from '../client/backoff.ts';
+import { PreparingClient } from '../db/prepared.ts';
 import { sleep } from '../time.ts';
 import {
   type BusSubscription,
@@ -36,6 +38,8 @@ export interface PgBossTransportOptions {
   pollMs?: number;
   /** Connections of the pg-boss pool. */
   poolMax?: number;
+  /** pg-boss's queries with parameters as named prepared statements (default on; see `db/prepared.ts`). */
+  prepare?: boolean;
   /** Pause between connection attempts while the bus is away. */
   reconnect?: { baseMs?: number; capMs?: number };
   events?: TransportEvents;
@@ -59,6 +63,7 @@ export function pgBossTransport({
   ackTimeoutMs = 30_000,
   pollMs = 1_000,
   poolMax = 3,
+  prepare = true,
   reconnect = {},
   events = {},
 }: PgBossTransportOptions): BusTransport {
@@ -95,17 +100,21 @@ export function pgBossTransport({
 
   async function connect(): Promise<void> {
     for (let attempt = 1; !stopSignal.signal.aborted; attempt++) {
-      const candidate = new PgBoss({
+      // pg-boss hands its options on to pg.Pool, client class included: its statements are long
+      // and run often, so each connection parses and plans them once.
+      const options: ConstructorOptions & Pick<pg.PoolConfig, 'Client'> = {
         connectionString: url,
         schema,
         application_name: application,
         max: poolMax,
+        ...(prepare ? { Client: PreparingClient } : {}),
         connectionTimeoutMillis: 3_000,
         useListenNotify: true,
         schedule: false,
         superviseIntervalSeconds: superviseSeconds,
         monitorIntervalSeconds: superviseSeconds,
-      });
+      };
+      const candidate = new PgBoss(options);
       candidate.on('error', reportError);
       try {
         await candidate.start();

@@ -12,7 +12,11 @@ import type { BusTransport, TransportEvents } from './transport.ts';
 export function selectTransport(
   config: Pick<
     KitConfig,
-    'BAZAAR_NATS_URL' | 'BAZAAR_NATS_STREAM' | 'BAZAAR_BUS_DATABASE_URL' | 'BAZAAR_EVENT_ACK_TIMEOUT_MS'
+    | 'BAZAAR_NATS_URL'
+    | 'BAZAAR_NATS_STREAM'
+    | 'BAZAAR_BUS_DATABASE_URL'
+    | 'BAZAAR_EVENT_ACK_TIMEOUT_MS'
+    | 'BAZAAR_DB_PREPARED_STATEMENTS'
   >,
   deps: { log: Logger; instanceId: string; events?: TransportEvents },
 ): BusTransport | undefined {
@@ -26,7 +30,12 @@ export function selectTransport(
     });
   }
   if (config.BAZAAR_BUS_DATABASE_URL) {
-    return pgBossTransport({ ...common, url: config.BAZAAR_BUS_DATABASE_URL, application: deps.instanceId });
+    return pgBossTransport({
+      ...common,
+      url: config.BAZAAR_BUS_DATABASE_URL,
+      application: deps.instanceId,
+      prepare: config.BAZAAR_DB_PREPARED_STATEMENTS,
+    });
   }
   return undefined;
 }

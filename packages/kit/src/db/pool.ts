@@ -1,10 +1,22 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
+import { PreparingClient } from './prepared.ts';
+
+/** What `createPool` needs. */
+export interface PoolOptions {
+  url: string;
+  max: number;
+  application: string;
+  log: Logger;
+  /** Queries with parameters as named prepared statements (default on; see `prepared.ts`). */
+  prepare?: boolean;
+}
 
 /** A connection pool to the service's own database. */
-export function createPool(options: { url: string; max: number; application: string; log: Logger }): pg.Pool {
+export function createPool(options: PoolOptions): pg.Pool {
   const pool = new pg.Pool({
+    ...(options.prepare === false ? {} : { Client: PreparingClient }),
     connectionString: options.url,
     max: options.max,
     application_name: options.application,

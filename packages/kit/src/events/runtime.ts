@@ -34,6 +34,7 @@ export interface EventRuntimeOptions<Ctx> {
     | 'BAZAAR_EVENT_MAX_ATTEMPTS'
     | 'BAZAAR_EVENT_ACK_TIMEOUT_MS'
     | 'BAZAAR_OUTBOX_POLL_MS'
+    | 'BAZAAR_DB_PREPARED_STATEMENTS'
   >;
   log: Logger;
   metrics: KitMetrics;

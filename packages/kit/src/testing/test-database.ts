@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
 import { migrateService, readMigrations } from '../db/migrate.ts';
+import { PreparingClient } from '../db/prepared.ts';
 
 /** A database made for one test file, dropped at the end. */
 export interface TestDatabase {
@@ -54,7 +55,8 @@ export interface ServiceTestDatabase extends TestDatabase {
  */
 export async function createServiceDatabase(prefix: string, folder: URL): Promise<ServiceTestDatabase> {
   const database = await createTestDatabase(prefix);
-  const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+  // Named prepared statements, as a service's own pool sends them.
+  const pool = new pg.Pool({ connectionString: database.url, max: 4, Client: PreparingClient });
   pool.on('error', () => {});
   const drop = async () => {
     await pool.end().catch(() => undefined);
