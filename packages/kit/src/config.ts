@@ -48,8 +48,8 @@ export const KitConfigSchema = Type.Object({
   BAZAAR_EVENT_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
   /** A delivery not acknowledged within this is delivered again (its consumer died mid-event). */
   BAZAAR_EVENT_ACK_TIMEOUT_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 30_000 }),
-  /** How often the outbox relay looks for unsent events when no notification woke it. */
-  BAZAAR_OUTBOX_POLL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1_000 }),
+  /** How often the outbox relay looks for unsent events when no notification woke it (a backstop). */
+  BAZAAR_OUTBOX_POLL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 5_000 }),
   /**
    * Off: requests served and calls made are not counted or timed (the telemetry benchmark's
    * baseline; in-flight, circuit and other gauges stay). Never off in production.

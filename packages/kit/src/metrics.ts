@@ -30,7 +30,6 @@ export interface KitMetrics {
   outboxRelayFailures: Counter;
   eventsConsumed: Counter<'consumer' | 'type' | 'outcome'>;
   eventHandleDuration: Histogram<'consumer'>;
-  deadLettersWaiting: Gauge;
   busConnected: Gauge<'transport'>;
 }
 
@@ -151,11 +150,6 @@ export function createMetrics(service: string, { countRequests = true } = {}): K
       help: 'Time to handle one delivered event (inbox, handler, commit), by consumer',
       labelNames: ['consumer'],
       buckets: LATENCY_BUCKETS,
-      registers,
-    }),
-    deadLettersWaiting: new Gauge({
-      name: 'bazaar_dead_letters_waiting',
-      help: 'Events in the dead-letter store that were not redriven',
       registers,
     }),
     busConnected: new Gauge({

@@ -18,6 +18,7 @@ import { ConfigError, type KitConfig, loadConfig } from './config.ts';
 import { migrateService, readMigrations } from './db/migrate.ts';
 import { createPool, observePool } from './db/pool.ts';
 import type { ServiceContext, ServiceDefinition } from './definition.ts';
+import { observeDeadLetters } from './events/dead-letters.ts';
 import { observeOutboxLag } from './events/outbox-lag.ts';
 import { type EventRuntime, startEventRuntime } from './events/runtime.ts';
 import { LiveConfig, registryConfigFetch } from './live-config/live-config.ts';
@@ -176,6 +177,7 @@ export async function startService<Config>(
   let events: EventRuntime | undefined;
   if (db) {
     observeOutboxLag(db, metrics.registry);
+    observeDeadLetters(db, metrics.registry);
     events = await startEventRuntime({
       service: definition.name,
       instanceId,

@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { observePool } from '../src/db/pool.ts';
+import { observeDeadLetters } from '../src/events/dead-letters.ts';
 import { observeOutboxLag } from '../src/events/outbox-lag.ts';
 import { createServiceDatabase, type ServiceTestDatabase } from '../src/testing/index.ts';
 
@@ -50,4 +51,19 @@ test('the outbox lag is the age of the oldest unsent row, and 0 when every row w
   assert.ok(lag !== undefined && lag >= 90 && lag < 120, `lag ${lag}`);
   await db.pool.query('UPDATE kit_outbox SET sent_at = now()');
   assert.equal(await sample(registry, 'bazaar_outbox_lag_seconds'), 0);
+});
+
+test('the dead letters waiting are counted at scrape time, redriven ones not', async () => {
+  const registry = new Registry();
+  observeDeadLetters(db.pool, registry);
+  assert.equal(await sample(registry, 'bazaar_dead_letters_waiting'), 0);
+  const insert = `INSERT INTO kit_dead_letters (consumer, event_id, type, envelope, error, attempts)
+    VALUES ('c', gen_random_uuid(), 't', '{}', 'boom', 8)`;
+  await db.pool.query(insert);
+  await db.pool.query(insert);
+  assert.equal(await sample(registry, 'bazaar_dead_letters_waiting'), 2);
+  await db.pool.query(
+    'UPDATE kit_dead_letters SET redriven_at = now() WHERE id = (SELECT min(id) FROM kit_dead_letters)',
+  );
+  assert.equal(await sample(registry, 'bazaar_dead_letters_waiting'), 1);
 });

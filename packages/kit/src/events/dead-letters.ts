@@ -9,7 +9,8 @@
 import type { EventEnvelope } from '@bazaar/contracts';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { KitMetrics } from '../metrics.ts';
+import type { Registry } from 'prom-client';
+import { type KitMetrics, scrapeTimeGauge } from '../metrics.ts';
 import type { ConsumerDefinition, Queryable } from './api.ts';
 import { describeError, handleOnce, invalidData, specFor } from './consumers.ts';
 import { createWaker } from './waker.ts';
@@ -86,14 +87,34 @@ export async function requestRedrive(db: Queryable, options: { id?: number } = {
   return rowCount ?? 0;
 }
 
+/**
+ * `bazaar_dead_letters_waiting`, read at scrape time: events in the dead-letter store not redriven
+ * (every instance of a service reports the same table; read it as max by service).
+ */
+export function observeDeadLetters(pool: pg.Pool, registry: Registry): void {
+  scrapeTimeGauge(registry, {
+    name: 'bazaar_dead_letters_waiting',
+    help: 'Events in the dead-letter store that were not redriven',
+    read: async () => {
+      const { rows } = await pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM kit_dead_letters WHERE redriven_at IS NULL',
+      );
+      return rows[0]?.n ?? 0;
+    },
+  });
+}
+
 /** Options of `startRedriver`. */
 export interface RedriverOptions<Ctx> {
   pool: pg.Pool;
   consumers: ConsumerDefinition<Ctx>[];
   ctx: Ctx;
   log: Logger;
-  metrics: Pick<KitMetrics, 'eventsConsumed' | 'deadLettersWaiting'>;
-  /** Pause between looks when no notification woke the loop. */
+  metrics: Pick<KitMetrics, 'eventsConsumed'>;
+  /**
+   * Pause between looks when no notification woke the loop: only a backstop, since a redrive
+   * request NOTIFYs and the listener wakes the loop after every (re)connection.
+   */
   pollMs?: number;
 }
 
@@ -111,7 +132,7 @@ export function startRedriver<Ctx>({
   ctx,
   log,
   metrics,
-  pollMs = 2_000,
+  pollMs = 30_000,
 }: RedriverOptions<Ctx>): Redriver {
   const stopSignal = new AbortController();
   const waker = createWaker(stopSignal.signal);
@@ -187,10 +208,6 @@ export function startRedriver<Ctx>({
       waker.reset();
       try {
         while (!stopSignal.signal.aborted && (await redriveOne()));
-        const { rows } = await pool.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM kit_dead_letters WHERE redriven_at IS NULL',
-        );
-        metrics.deadLettersWaiting.set(rows[0]?.n ?? 0);
         failing = false;
       } catch (err) {
         if (!failing) log.warn({ err: (err as Error).message }, 'redrive loop failed; trying again');

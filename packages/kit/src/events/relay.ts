@@ -60,7 +60,7 @@ export function startOutboxRelay({
   transport,
   log,
   metrics,
-  pollMs = 1_000,
+  pollMs = 5_000,
   batchSize = 200,
   backoffBaseMs = 100,
   backoffCapMs = 5_000,
@@ -70,27 +70,29 @@ export function startOutboxRelay({
 }: OutboxRelayOptions): OutboxRelay {
   const stopSignal = new AbortController();
   const waker = createWaker(stopSignal.signal);
+  // Written into the pass's SQL (several statements in one round trip take no parameters).
+  const limit = Math.max(1, Math.floor(batchSize));
 
   /** One pass; answers how many rows it sent, or undefined when another instance holds the lock. */
   async function pass(): Promise<{ sent: number } | undefined> {
     const client = await pool.connect();
     try {
-      // BEGIN and the lock go in one round trip; the rows are read by the next statement, whose
-      // snapshot sees everything the previous holder marked before it let the lock go.
-      const [, lock] = (await client.query(
-        `BEGIN; SELECT pg_try_advisory_xact_lock(hashtext('${RELAY_LOCK}')) AS locked`,
-      )) as unknown as [unknown, { rows: { locked: boolean }[] }];
+      // BEGIN, the lock and the read in one round trip. The read is its own statement, so its
+      // snapshot (taken after the lock) sees everything the previous holder marked before it let
+      // the lock go. Without the lock, the rows read are dropped.
+      const [, lock, read] = (await client.query(
+        `BEGIN; SELECT pg_try_advisory_xact_lock(hashtext('${RELAY_LOCK}')) AS locked;
+         SELECT seq, envelope, traceparent FROM kit_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ${limit}`,
+      )) as unknown as [
+        unknown,
+        { rows: { locked: boolean }[] },
+        { rows: { seq: string; envelope: EventEnvelope; traceparent: string | null }[] },
+      ];
       if (!lock.rows[0]?.locked) {
         await client.query('ROLLBACK');
         return undefined;
       }
-      const { rows } = await client.query<{
-        seq: string;
-        envelope: EventEnvelope;
-        traceparent: string | null;
-      }>('SELECT seq, envelope, traceparent FROM kit_outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1', [
-        batchSize,
-      ]);
+      const { rows } = read;
       if (rows.length > 0) {
         const envelopes = rows.map((r) => r.envelope);
         const spans = rows.map((r) => producing(r.envelope, r.traceparent ?? undefined));
