@@ -117,7 +117,9 @@ export async function startService<Config>(
     return c;
   };
   watch.on('change', (service: string) => {
-    if (service === 'identity' && watch.instances('identity').length > 0) tokens?.retryFailed();
+    if (service !== 'identity' || watch.instances('identity').length === 0) return;
+    tokens?.retryFailed();
+    auth?.keys.loadIfMissing();
   });
   watch.on('connected', () => metrics.registryConnected.set(1));
   watch.on('disconnected', () => metrics.registryConnected.set(0));

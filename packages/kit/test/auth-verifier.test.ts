@@ -262,6 +262,50 @@ describe('the key set', () => {
     await assert.rejects(cache.refresh());
     await v.accessToken(await sign(keyA, accessClaims(now())));
   });
+
+  test('a started cache whose first fetches fail keeps retrying on its own, with a growing delay, until it has keys', async () => {
+    const api = createIdentityApi({ url: identity.url, clock });
+    const attempts: number[] = [];
+    const cache = new JwksCache({
+      clock,
+      retryMs: 20,
+      refreshMs: 60_000,
+      fetch: async () => {
+        attempts.push(performance.now());
+        if (attempts.length <= 3) throw new Error('no instance registered');
+        return api.jwks();
+      },
+    });
+    cache.start();
+    try {
+      await eventually(() => cache.loaded, 'the keys were loaded with no request asking for them');
+      assert.equal(attempts.length, 4);
+      const gaps = attempts.slice(1).map((at, i) => at - attempts[i]!);
+      assert.ok(gaps[2]! >= 70, `the delay doubles (20, 40, 80 ms): ${gaps.map(Math.round)}`);
+      // Loaded: no more retries, only the periodic refresh.
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(attempts.length, 4);
+    } finally {
+      cache.stop();
+    }
+  });
+
+  test('loadIfMissing fetches a missing set at once, and does nothing once one is loaded', async () => {
+    let fetches = 0;
+    const api = createIdentityApi({ url: identity.url, clock });
+    const cache = new JwksCache({
+      clock,
+      fetch: async () => {
+        fetches++;
+        return api.jwks();
+      },
+    });
+    cache.loadIfMissing();
+    await eventually(() => cache.loaded, 'loaded');
+    cache.loadIfMissing();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(fetches, 1);
+  });
 });
 
 describe('verified tokens are cached', () => {

@@ -116,7 +116,6 @@ export class Authenticator {
   /** Refreshes keys and revocations on timers, so an idle instance is current when traffic comes. */
   start(): void {
     this.keys.start();
-    void this.keys.refresh().catch(() => undefined);
     if (this.#sources.revocations && !this.#timer) {
       void this.pollRevocations();
       this.#timer = setInterval(() => void this.pollRevocations(), this.#pollMs);

@@ -15,7 +15,11 @@ export interface JwksCacheOptions {
   refreshMs?: number;
   /** An unknown `kid` triggers a fetch only when the last one is at least this old (QUALITY: 30 s). */
   unknownKidCooldownMs?: number;
-  /** A failed fetch is not retried sooner than this (before the first set, or for a stale one). */
+  /**
+   * A failed fetch is not retried sooner than this (before the first set, or for a stale one).
+   * Until a first set is loaded, a started cache retries on its own from this delay, doubling up to
+   * `refreshMs`.
+   */
   retryMs?: number;
   /** Told of every fetch and its outcome (the kit counts them in `bazaar_auth_jwks_fetches_total`). */
   onFetch?: (event: { reason: JwksFetchReason; outcome: 'ok' | 'error'; error?: unknown }) => void;
@@ -45,6 +49,8 @@ export class JwksCache {
   #lastSuccessAt = Number.NEGATIVE_INFINITY;
   #inflight: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #initialFailures = 0;
 
   constructor(options: JwksCacheOptions) {
     this.#fetch = options.fetch;
@@ -53,6 +59,11 @@ export class JwksCache {
     this.#cooldownMs = options.unknownKidCooldownMs ?? 30_000;
     this.#retryMs = options.retryMs ?? 1_000;
     this.#onFetch = options.onFetch;
+  }
+
+  /** Whether a key set has been fetched at least once. */
+  get loaded(): boolean {
+    return this.#loaded;
   }
 
   /** Whether `kid` is in the set as last fetched (cached verifications of its tokens stay good). */
@@ -104,16 +115,30 @@ export class JwksCache {
     return this.#refresh('periodic');
   }
 
-  /** Refreshes every `refreshMs` in the background until `stop()`. */
+  /**
+   * Fetches the set now when none was ever loaded (identity has just appeared, say), so that the
+   * first request need not wait for the fetch or be refused for want of keys.
+   */
+  loadIfMissing(): void {
+    if (!this.#loaded) void this.#refresh('initial').catch(() => undefined);
+  }
+
+  /**
+   * Fetches the set now (unless already loaded), then every `refreshMs` in the background until `stop()`; until a first
+   * set is loaded, a failed fetch is retried after `retryMs`, doubling up to `refreshMs`.
+   */
   start(): void {
     if (this.#timer) return;
     this.#timer = setInterval(() => void this.#refresh('periodic').catch(() => undefined), this.#refreshMs);
     this.#timer.unref();
+    this.loadIfMissing();
   }
 
   stop(): void {
     clearInterval(this.#timer);
+    clearTimeout(this.#retryTimer);
     this.#timer = undefined;
+    this.#retryTimer = undefined;
   }
 
   #refresh(reason: JwksFetchReason): Promise<void> {
@@ -133,8 +158,20 @@ export class JwksCache {
       this.#onFetch?.({ reason, outcome: 'ok' });
     } catch (error) {
       this.#onFetch?.({ reason, outcome: 'error', error });
+      if (!this.#loaded) this.#retryLater();
       throw error;
     }
+  }
+
+  /** While started and without a first set: one more fetch after a doubling delay. */
+  #retryLater(): void {
+    if (!this.#timer || this.#retryTimer) return;
+    const delay = Math.min(this.#retryMs * 2 ** this.#initialFailures++, this.#refreshMs);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.loadIfMissing();
+    }, delay);
+    this.#retryTimer.unref();
   }
 
   async #read(document: unknown): Promise<Map<string, Entry>> {
