@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import { buildApp } from './app.ts';
 import { authMetrics } from './auth/auth-metrics.ts';
+import { type FailureLog, failureLog } from './auth/authenticator.ts';
 import { createIdentityApi } from './auth/identity-api.ts';
 import { ServiceTokens } from './auth/service-tokens.ts';
 import { ServiceClient } from './client/service-client.ts';
@@ -312,21 +313,22 @@ function serviceTokens(
     clock: systemClock,
   });
   const counter = authMetrics(metrics.registry).serviceTokenExchanges;
-  const failing = new Set<string>();
+  const failing = new Map<string, FailureLog>();
+  const logOf = (audience: string) => {
+    let f = failing.get(audience);
+    if (!f) {
+      f = failureLog(log, 'could not get a service token; calls go without', 'service token obtained');
+      failing.set(audience, f);
+    }
+    return f;
+  };
   return new ServiceTokens({
     exchange: (audience) => api.exchange(audience),
     clock: systemClock,
     onExchange: ({ audience, outcome, error }) => {
       counter.inc({ audience, outcome });
-      if (outcome === 'error' && !failing.has(audience)) {
-        failing.add(audience);
-        log.warn(
-          { audience, err: (error as Error)?.message },
-          'could not get a service token; calls go without',
-        );
-      } else if (outcome === 'ok' && failing.delete(audience)) {
-        log.info({ audience }, 'service token obtained');
-      }
+      if (outcome === 'error') logOf(audience).failed(error, { audience });
+      else logOf(audience).succeeded({ audience });
     },
   });
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../time.ts';
 import { authMetrics } from './auth-metrics.ts';
+import { identityFailureLevel } from './identity-api.ts';
 import { JwksCache } from './jwks-cache.ts';
 import { RevocationList } from './revocation-list.ts';
 import { TokenVerifier } from './token-verifier.ts';
@@ -41,12 +42,11 @@ export class Authenticator {
   readonly verifier: TokenVerifier;
   readonly #sources: AuthSources;
   readonly #clock: Clock;
-  readonly #log: Logger;
   readonly #pollMs: number;
   readonly #metrics: ReturnType<typeof authMetrics>;
   #polledAt = Number.NEGATIVE_INFINITY;
   #polling: Promise<void> | undefined;
-  #pollFailures = 0;
+  readonly #pollFailing: FailureLog;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: AuthenticatorOptions) {
@@ -54,9 +54,17 @@ export class Authenticator {
     this.#metrics = metrics;
     this.#sources = options.sources;
     this.#clock = options.clock;
-    this.#log = options.log;
     this.#pollMs = options.revocationPollMs ?? 30_000;
-    let fetchFailures = 0;
+    this.#pollFailing = failureLog(
+      options.log,
+      'could not read the revocation list',
+      'revocation list read again',
+    );
+    const keysFailing = failureLog(
+      options.log,
+      'could not fetch the signing keys',
+      'signing keys fetched again',
+    );
     this.keys = new JwksCache({
       fetch: () => options.sources.jwks(),
       clock: options.clock,
@@ -64,13 +72,8 @@ export class Authenticator {
       unknownKidCooldownMs: options.unknownKidCooldownMs,
       onFetch: ({ reason, outcome, error }) => {
         metrics.jwksFetches.inc({ reason, outcome });
-        if (outcome === 'error') {
-          if (fetchFailures++ === 0)
-            this.#log.warn({ err: (error as Error)?.message, reason }, 'could not fetch the signing keys');
-        } else {
-          if (fetchFailures > 0) this.#log.info('signing keys fetched again');
-          fetchFailures = 0;
-        }
+        if (outcome === 'error') keysFailing.failed(error, { reason });
+        else keysFailing.succeeded();
       },
     });
     this.verifier = new TokenVerifier({
@@ -95,12 +98,10 @@ export class Authenticator {
       try {
         this.revocations.update(await source.call(this.#sources));
         this.#metrics.revocationPolls.inc({ outcome: 'ok' });
-        if (this.#pollFailures > 0) this.#log.info('revocation list read again');
-        this.#pollFailures = 0;
+        this.#pollFailing.succeeded();
       } catch (err) {
         this.#metrics.revocationPolls.inc({ outcome: 'error' });
-        if (this.#pollFailures++ === 0)
-          this.#log.warn({ err: (err as Error).message }, 'could not read the revocation list');
+        this.#pollFailing.failed(err);
       }
     })().finally(() => {
       this.#polling = undefined;
@@ -128,4 +129,31 @@ export class Authenticator {
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
+}
+
+/** The log of a call to identity that keeps failing: its first failure, then its recovery. */
+export interface FailureLog {
+  failed(error: unknown, fields?: Record<string, unknown>): void;
+  succeeded(fields?: Record<string, unknown>): void;
+}
+
+/**
+ * Logs the first failure of a run of failures, and the success that ends the run, at one level:
+ * `debug` when the first failure was only identity not registered yet at start (see
+ * `identityFailureLevel`), else `warn` for the failure and `info` for the recovery.
+ */
+export function failureLog(log: Logger, failedMessage: string, recoveredMessage: string): FailureLog {
+  let level: 'debug' | 'warn' | undefined;
+  return {
+    failed(error, fields = {}) {
+      if (level) return;
+      level = identityFailureLevel(error);
+      log[level]({ ...fields, err: (error as Error)?.message }, failedMessage);
+    },
+    succeeded(fields = {}) {
+      if (!level) return;
+      log[level === 'warn' ? 'info' : 'debug'](fields, recoveredMessage);
+      level = undefined;
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Revocations } from '@bazaar/contracts';
 import { request } from 'undici';
 import { Deadline } from '../client/deadline.ts';
-import { ServiceUnavailableError, UpstreamError } from '../client/errors.ts';
+import { NO_INSTANCE_REGISTERED, ServiceUnavailableError, UpstreamError } from '../client/errors.ts';
 import type { ServiceClient } from '../client/service-client.ts';
 import type { Clock } from '../time.ts';
 import { readRevocations } from './revocation-list.ts';
@@ -36,6 +36,26 @@ export interface IdentityApiOptions {
   clock: Clock;
   /** Bound of one call, all attempts included. */
   timeoutMs?: number;
+}
+
+/** How long after its start an instance expects identity to be missing from the registry. */
+export const IDENTITY_START_GRACE_MS = 30_000;
+
+/**
+ * How loudly to log a failed call to identity: `debug` when it only says that no identity instance
+ * is registered yet and this process started less than `graceMs` ago (every service starts beside
+ * identity, and the call is made again as soon as identity registers), else `warn`.
+ */
+export function identityFailureLevel(
+  error: unknown,
+  uptimeMs = performance.now(),
+  graceMs = IDENTITY_START_GRACE_MS,
+): 'debug' | 'warn' {
+  const notYet =
+    error instanceof ServiceUnavailableError &&
+    error.target === 'identity' &&
+    error.reason === NO_INSTANCE_REGISTERED;
+  return notYet && uptimeMs < graceMs ? 'debug' : 'warn';
 }
 
 // Taken when the module loads, outside any request: these calls serve every request alike, so
@@ -73,7 +93,7 @@ export function createIdentityApi(options: IdentityApiOptions): IdentityApi {
           idempotencyKey: method === 'POST' ? randomUUID() : undefined,
         });
       }
-      if (!url) throw new ServiceUnavailableError('identity', 'no instance registered');
+      if (!url) throw new ServiceUnavailableError('identity', NO_INSTANCE_REGISTERED);
       const res = await request(`${url}${path}`, {
         method,
         headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },

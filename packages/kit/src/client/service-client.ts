@@ -22,7 +22,12 @@ import type { Tally } from '../timed-series.ts';
 import { newSpanId, traceparent } from '../trace.ts';
 import { fullJitterBackoff } from './backoff.ts';
 import { Deadline } from './deadline.ts';
-import { DeadlineExceededError, ServiceUnavailableError, UpstreamError } from './errors.ts';
+import {
+  DeadlineExceededError,
+  NO_INSTANCE_REGISTERED,
+  ServiceUnavailableError,
+  UpstreamError,
+} from './errors.ts';
 import { createOutlierDetector, type OutlierDetector } from './outlier-detector.ts';
 import { createRetryBudget, type RetryBudget } from './retry-budget.ts';
 
@@ -374,7 +379,7 @@ export class ServiceClient {
     this.#record('unavailable', started);
     if (!failure || failure.kind === 'status') {
       const known = this.#endpoints.size;
-      const reason = known === 0 ? 'no instance registered' : 'every instance is out of rotation';
+      const reason = known === 0 ? NO_INSTANCE_REGISTERED : 'every instance is out of rotation';
       throw new ServiceUnavailableError(this.target, reason, this.#retryAfterSeconds());
     }
     throw new ServiceUnavailableError(this.target, 'no instance answered', 1);
