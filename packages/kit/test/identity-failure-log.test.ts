@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
-import { failureLog } from '../src/auth/authenticator.ts';
-import { IDENTITY_START_GRACE_MS, identityFailureLevel } from '../src/auth/identity-api.ts';
+import { failureLog, IDENTITY_START_GRACE_MS, identityFailureLevel } from '../src/auth/identity-api.ts';
 import { NO_INSTANCE_REGISTERED, ServiceUnavailableError } from '../src/client/errors.ts';
 
 /** A logger at debug whose lines land in `lines` as `level message`. */

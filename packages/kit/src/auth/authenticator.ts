@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../time.ts';
 import { authMetrics } from './auth-metrics.ts';
-import { identityFailureLevel } from './identity-api.ts';
+import { type FailureLog, failureLog } from './identity-api.ts';
 import { JwksCache } from './jwks-cache.ts';
 import { RevocationList } from './revocation-list.ts';
 import { TokenVerifier } from './token-verifier.ts';
@@ -129,31 +129,4 @@ export class Authenticator {
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
-}
-
-/** The log of a call to identity that keeps failing: its first failure, then its recovery. */
-export interface FailureLog {
-  failed(error: unknown, fields?: Record<string, unknown>): void;
-  succeeded(fields?: Record<string, unknown>): void;
-}
-
-/**
- * Logs the first failure of a run of failures, and the success that ends the run, at one level:
- * `debug` when the first failure was only identity not registered yet at start (see
- * `identityFailureLevel`), else `warn` for the failure and `info` for the recovery.
- */
-export function failureLog(log: Logger, failedMessage: string, recoveredMessage: string): FailureLog {
-  let level: 'debug' | 'warn' | undefined;
-  return {
-    failed(error, fields = {}) {
-      if (level) return;
-      level = identityFailureLevel(error);
-      log[level]({ ...fields, err: (error as Error)?.message }, failedMessage);
-    },
-    succeeded(fields = {}) {
-      if (!level) return;
-      log[level === 'warn' ? 'info' : 'debug'](fields, recoveredMessage);
-      level = undefined;
-    },
-  };
 }

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Revocations } from '@bazaar/contracts';
+import type { Logger } from 'pino';
 import { request } from 'undici';
 import { Deadline } from '../client/deadline.ts';
 import { NO_INSTANCE_REGISTERED, ServiceUnavailableError, UpstreamError } from '../client/errors.ts';
@@ -56,6 +57,33 @@ export function identityFailureLevel(
     error.target === 'identity' &&
     error.reason === NO_INSTANCE_REGISTERED;
   return notYet && uptimeMs < graceMs ? 'debug' : 'warn';
+}
+
+/** The log of a call to identity that keeps failing: its first failure, then its recovery. */
+export interface FailureLog {
+  failed(error: unknown, fields?: Record<string, unknown>): void;
+  succeeded(fields?: Record<string, unknown>): void;
+}
+
+/**
+ * Logs the first failure of a run of failures, and the success that ends the run, at one level:
+ * `debug` when the first failure was only identity not registered yet at start (see
+ * `identityFailureLevel`), else `warn` for the failure and `info` for the recovery.
+ */
+export function failureLog(log: Logger, failedMessage: string, recoveredMessage: string): FailureLog {
+  let level: 'debug' | 'warn' | undefined;
+  return {
+    failed(error, fields = {}) {
+      if (level) return;
+      level = identityFailureLevel(error);
+      log[level]({ ...fields, err: (error as Error)?.message }, failedMessage);
+    },
+    succeeded(fields = {}) {
+      if (!level) return;
+      log[level === 'warn' ? 'info' : 'debug'](fields, recoveredMessage);
+      level = undefined;
+    },
+  };
 }
 
 // Taken when the module loads, outside any request: these calls serve every request alike, so

@@ -124,8 +124,9 @@ export class JwksCache {
   }
 
   /**
-   * Fetches the set now (unless already loaded), then every `refreshMs` in the background until `stop()`; until a first
-   * set is loaded, a failed fetch is retried after `retryMs`, doubling up to `refreshMs`.
+   * Fetches the set now (unless already loaded), then every `refreshMs` in the background until
+   * `stop()`; until a first set is loaded, a failed fetch is retried after `retryMs`, doubling up to
+   * `refreshMs`.
    */
   start(): void {
     if (this.#timer) return;

@@ -1,10 +1,10 @@
 import type { Problem } from '@bazaar/contracts';
 import { AppError } from '../errors.ts';
 
-/** No instance of the target could take the call (none registered, all ejected, circuits open, or down). */
 /** The reason of a `ServiceUnavailableError` when the registry lists no instance of the target. */
 export const NO_INSTANCE_REGISTERED = 'no instance registered';
 
+/** No instance of the target could take the call (none registered, all ejected, circuits open, or down). */
 export class ServiceUnavailableError extends AppError {
   override name = 'ServiceUnavailableError';
   constructor(target: string, reason: string, retryAfterSeconds = 1) {
