@@ -1,9 +1,10 @@
 /** Named prepared statements in the kit's pools, against a real database. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import pg from 'pg';
 import pino from 'pino';
 import { createPool } from '../src/db/pool.ts';
-import { MAX_NAMED_TEXTS, statementName } from '../src/db/prepared.ts';
+import { isStalePlan, MAX_NAMED_TEXTS, statementName } from '../src/db/prepared.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
 
 let db: TestDatabase;
@@ -65,6 +66,58 @@ test('a statement that fails, or fails to parse, leaves the connection usable an
       [1, 3],
     );
   } finally {
+    await pool.end();
+  }
+});
+
+test("a migration that changes a prepared statement's columns: the statement is prepared again, on the same connection", async () => {
+  const pool = createPool({ url: db.url, max: 1, application: 'prepared-test', log });
+  const migrator = new pg.Client({ connectionString: db.url });
+  await migrator.connect();
+  try {
+    await migrator.query('CREATE TABLE stale_t (id int PRIMARY KEY)');
+    await migrator.query('INSERT INTO stale_t (id) VALUES (1), (2)');
+    const read = 'SELECT * FROM stale_t WHERE id = $1';
+    const pid = async () =>
+      (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid', [])).rows[0]?.pid;
+    assert.deepEqual((await pool.query(read, [1])).rows, [{ id: 1 }]);
+    const before = await pid();
+
+    // What PostgreSQL does to a statement prepared before the migration, when nothing handles it.
+    const plain = new pg.Client({ connectionString: db.url });
+    await plain.connect();
+    try {
+      await plain.query({ name: 'plain_read', text: read, values: [1] });
+      await migrator.query(`ALTER TABLE stale_t ADD COLUMN note text NOT NULL DEFAULT 'new'`);
+      const refused = await plain
+        .query({ name: 'plain_read', text: read, values: [1] })
+        .catch((e: unknown) => e);
+      assert.ok(isStalePlan(refused), `a plain client is refused: ${String(refused)}`);
+    } finally {
+      await plain.end();
+    }
+
+    // On its own: prepared again and answered at once, with the new columns, on the same connection.
+    assert.deepEqual((await pool.query(read, [1])).rows, [{ id: 1, note: 'new' }]);
+    assert.equal(await pid(), before, 'the connection was kept');
+
+    // Within a transaction the refusal aborts it; the next transaction prepares the statement again.
+    await migrator.query('ALTER TABLE stale_t ADD COLUMN extra int NOT NULL DEFAULT 7');
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await assert.rejects(client.query(read, [2]), (e: unknown) => isStalePlan(e));
+      await client.query('ROLLBACK');
+      await client.query('BEGIN');
+      assert.deepEqual((await client.query(read, [2])).rows, [{ id: 2, note: 'new', extra: 7 }]);
+      await client.query('COMMIT');
+      assert.deepEqual((await client.query(read, [1])).rows, [{ id: 1, note: 'new', extra: 7 }]);
+    } finally {
+      client.release();
+    }
+    assert.equal(await pid(), before, 'the connection was kept');
+  } finally {
+    await migrator.end();
     await pool.end();
   }
 });

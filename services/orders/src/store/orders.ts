@@ -271,7 +271,7 @@ export async function listMerchantOrders(
     after = 'AND (o.created_at, o.id) < ($3::timestamptz, $4::uuid)';
   }
   const { rows } = await db.query<OrderRow>(
-    `SELECT o.* FROM orders o
+    `SELECT ${ORDER_COLUMNS} FROM orders o
      WHERE EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.merchant_id = $2) ${after}
      ORDER BY o.created_at DESC, o.id DESC LIMIT $1`,
     values,
