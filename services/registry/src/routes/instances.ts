@@ -71,16 +71,13 @@ export function instanceRoutes(
   app.put('/v1/instances/:id/heartbeat', { schema: { params: IdParams } }, async (request, reply) => {
     const caller = authenticate(request, credentials);
     const at = now();
-    const owner = await serviceOfInstance(db, request.params.id);
-    if (owner !== undefined && owner !== caller) {
+    const applied = appliedConfig(request);
+    const renewal = await renewLease(db, request.params.id, caller, at, leaseUntil(at, timing), applied);
+    if (renewal === 'forbidden') {
       heartbeats.inc({ outcome: 'refused' });
       throw new AppError('FORBIDDEN', "Not this credential's instance.");
     }
-    const applied = appliedConfig(request);
-    if (
-      owner === undefined ||
-      !(await renewLease(db, request.params.id, at, leaseUntil(at, timing), applied))
-    ) {
+    if (renewal === 'unknown') {
       heartbeats.inc({ outcome: 'unknown' });
       throw new AppError(
         'INSTANCE_NOT_FOUND',

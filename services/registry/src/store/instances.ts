@@ -79,27 +79,36 @@ export async function upsertInstance(
   return { created: rows[0]!.created, instance: toInstance(rows[0]!) };
 }
 
+/** What a heartbeat did: renewed the lease, or found no live instance, or another service's. */
+export type Renewal = 'renewed' | 'unknown' | 'forbidden';
+
 /**
- * Renews the lease of an instance that is not `down`, keeping what it reports of its live config
- * (watchers are told when that changed); false when it must register again.
+ * Renews the lease of `caller`'s instance `id` when it is not `down`, keeping what it reports of its
+ * live config (watchers are told when that changed). One statement when it is renewed, the usual
+ * case; only a heartbeat that renewed nothing asks who owns the instance.
  */
 export async function renewLease(
   db: pg.Pool,
   id: string,
+  caller: string,
   now: number,
   leaseUntil: number,
   applied?: AppliedConfig,
-): Promise<boolean> {
+): Promise<Renewal> {
   const { rows } = await db.query<{ service: string; changed: boolean }>(
     `UPDATE instances i SET last_heartbeat_at = $2, lease_expires_at = GREATEST(i.lease_expires_at, $3),
        applied_config = coalesce($4::jsonb, i.applied_config)
      FROM (SELECT id, applied_config FROM instances WHERE id = $1) AS before
-     WHERE i.id = before.id AND i.status <> 'down'
+     WHERE i.id = before.id AND i.service = $5 AND i.status <> 'down'
      RETURNING i.service, before.applied_config IS DISTINCT FROM i.applied_config AS changed`,
-    [id, new Date(now), new Date(leaseUntil), applied ? JSON.stringify(applied) : null],
+    [id, new Date(now), new Date(leaseUntil), applied ? JSON.stringify(applied) : null, caller],
   );
-  if (rows[0]?.changed) await notify(db, rows[0].service);
-  return rows.length > 0;
+  if (rows[0]) {
+    if (rows[0].changed) await notify(db, rows[0].service);
+    return 'renewed';
+  }
+  const owner = await serviceOfInstance(db, id);
+  return owner !== undefined && owner !== caller ? 'forbidden' : 'unknown';
 }
 
 /** Marks an instance `draining`: no new traffic; removed when its lease runs out. */
