@@ -5,7 +5,8 @@
  *
  * Benchmarks: gateway-hop, auth-cost, login, failover, start, checkout (confirmed orders/s against
  * single-row INSERTs/s on the same cluster), catalog-read (cached product reads against reads that
- * miss the cache), telemetry (reads and checkouts with telemetry on against off). Not run by default: gateway-profile (CPU profiles of the gateway and the bare
+ * miss the cache), telemetry (reads and checkouts with telemetry on against off), registry-scale
+ * (instances heartbeating at the default period that one registry process sustains). Not run by default: gateway-profile (CPU profiles of the gateway and the bare
  * proxy under load; see bench/gateway-hop.ts).
  */
 import { spawn } from 'node:child_process';
@@ -32,6 +33,7 @@ const BENCHMARKS: Record<string, Entry> = {
   checkout: { file: 'checkout.ts', byDefault: true, limitSeconds: 600 },
   'catalog-read': { file: 'catalog-read.ts', byDefault: true, limitSeconds: 600 },
   telemetry: { file: 'telemetry.ts', byDefault: true, limitSeconds: 1200 },
+  'registry-scale': { file: 'registry-scale.ts', byDefault: true, limitSeconds: 900 },
   'gateway-profile': {
     file: 'gateway-hop.ts',
     env: { BENCH_PROFILE: '1' },

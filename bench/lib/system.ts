@@ -3,6 +3,7 @@
  * access log off, every process of it on CPU 0 (the load generator gets CPU 1), stopped and removed
  * by the benchmark's clean-up whatever happens.
  */
+import type { ServiceSpec } from '../../packages/cli/src/services.ts';
 import { type System, startSystem } from '../../packages/cli/src/system.ts';
 import {
   allowedCpus,
@@ -44,6 +45,10 @@ export async function startBenchSystem(
     env?: Record<string, string>;
     serviceEnv?: Record<string, Record<string, string>>;
     postgresSettings?: Record<string, string>;
+    /** The services to run instead of the whole shop. */
+    services?: readonly ServiceSpec[];
+    /** Runs in the new data folder before the start; the environment it answers joins `env`. */
+    prepare?: (dataDir: string) => Record<string, string>;
   } = {},
 ) {
   if (!pin(process.pid, SYSTEM_CPU)) {
@@ -55,8 +60,10 @@ export async function startBenchSystem(
   onCleanup('stop the system', async () => {
     if (system) await system.stop();
   });
+  const prepared = options.prepare?.(dir.path) ?? {};
   system = await startSystem({
     dataDir: dir.path,
+    services: options.services,
     gatewayPort: await freePort(),
     registryPort: await freePort(),
     quiet: true,
@@ -65,7 +72,12 @@ export async function startBenchSystem(
     postgresSettings: options.postgresSettings,
     // A benchmark's load comes from one address: the gateway's per-address and per-user limits
     // would measure themselves, not the hop.
-    env: { BAZAAR_RATE_LIMIT_PER_IP: 'off', BAZAAR_RATE_LIMIT_PER_USER: 'off', ...options.env },
+    env: {
+      BAZAAR_RATE_LIMIT_PER_IP: 'off',
+      BAZAAR_RATE_LIMIT_PER_USER: 'off',
+      ...options.env,
+      ...prepared,
+    },
     serviceEnv: options.serviceEnv,
   });
   const started = system;
