@@ -108,8 +108,14 @@ async function main(): Promise<void> {
 
   let watchEvents = 0;
   const watchAbort = new AbortController();
+  // Streams hold their connection for good: on the instances' pool they would starve the heartbeats.
+  const watchDispatcher = new Agent({ keepAliveTimeout: 30_000 });
   for (let i = 0; i < input.watchers; i++) {
-    void request(`${input.registryUrl}/v1/watch`, { dispatcher, signal: watchAbort.signal, bodyTimeout: 0 })
+    void request(`${input.registryUrl}/v1/watch`, {
+      dispatcher: watchDispatcher,
+      signal: watchAbort.signal,
+      bodyTimeout: 0,
+    })
       .then(async (res) => {
         for await (const chunk of res.body) watchEvents += String(chunk).split('\n\n').length - 1;
       })
@@ -171,7 +177,7 @@ async function main(): Promise<void> {
     const status = await call(sim, 'DELETE', `/v1/instances/${sim.id}`).catch(() => -1);
     if (status === 204) deregistered++;
   });
-  await dispatcher.close().catch(() => undefined);
+  await Promise.all([dispatcher.close(), watchDispatcher.close()]).catch(() => undefined);
   const summary: HeartbeatSummary = { steps, deregistered, watchEvents };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   process.exit(0);
