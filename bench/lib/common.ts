@@ -48,6 +48,19 @@ export function envNumber(name: string, fallback: number): number {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Runs `fn` over `items`, at most `limit` at once, in order of start; rejects with the first failure. */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, limit) }, lane));
+}
+
 /** A TCP port free on 127.0.0.1 right now, outside the range outgoing connections take theirs from. */
 export const freePort = (): Promise<number> => findFreePort();
 

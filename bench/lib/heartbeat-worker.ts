@@ -9,6 +9,7 @@
  * deregisters and the last line is the JSON summary. Bounded in time and count; 127.0.0.1 only.
  */
 import { Agent, request } from 'undici';
+import { forEachLimited } from './common.ts';
 
 interface Input {
   registryUrl: string;
@@ -122,16 +123,6 @@ async function main(): Promise<void> {
       .catch(() => undefined);
   }
 
-  /** Runs `fn` over `items`, `limit` at a time. */
-  const inTurn = async <T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>) => {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: limit }, async () => {
-        while (next < items.length) await fn(items[next++]!);
-      }),
-    );
-  };
-
   const steps: StepFigures[] = [];
   for (const target of input.steps) {
     const added: Sim[] = [];
@@ -139,7 +130,7 @@ async function main(): Promise<void> {
       const service = services[i % services.length]!;
       added.push({ id: `bench-${service}-${i}`, service, port: 10_000 + (i % 50_000), lastRenewedAt: 0 });
     }
-    await inTurn(added, 16, async (sim) => {
+    await forEachLimited(added, 16, async (sim) => {
       const status = await register(sim);
       if (status !== 200 && status !== 201) throw new Error(`registration answered ${status}`);
       sim.lastRenewedAt = performance.now();
@@ -173,7 +164,7 @@ async function main(): Promise<void> {
   stopping = true;
   watchAbort.abort();
   let deregistered = 0;
-  await inTurn(sims, 16, async (sim) => {
+  await forEachLimited(sims, 16, async (sim) => {
     const status = await call(sim, 'DELETE', `/v1/instances/${sim.id}`).catch(() => -1);
     if (status === 204) deregistered++;
   });

@@ -3,6 +3,7 @@
  * customers.
  */
 import { randomBytes } from 'node:crypto';
+import { forEachLimited } from './common.ts';
 
 export interface Credentials {
   email: string;
@@ -49,21 +50,16 @@ export async function registerCustomers(
     email: `bench-${run}-${i}@example.com`,
     password: randomBytes(15).toString('base64url'),
   }));
-  let next = 0;
-  const worker = async () => {
-    while (next < accounts.length) {
-      const account = accounts[next++]!;
-      const res = await fetch(`${gatewayUrl}/api/auth/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ ...account, name: `Bench customer ${account.email.split('@')[0]}` }),
-      });
-      const text = await res.text();
-      if (res.status !== 201) {
-        throw new Error(`register ${account.email} answered ${res.status}: ${text.slice(0, 300)}`);
-      }
+  await forEachLimited(accounts, concurrency, async (account) => {
+    const res = await fetch(`${gatewayUrl}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ ...account, name: `Bench customer ${account.email.split('@')[0]}` }),
+    });
+    const text = await res.text();
+    if (res.status !== 201) {
+      throw new Error(`register ${account.email} answered ${res.status}: ${text.slice(0, 300)}`);
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  });
   return accounts;
 }

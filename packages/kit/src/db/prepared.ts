@@ -37,6 +37,7 @@ export function statementName(text: string): string | undefined {
 
 /** `pg.Client#query` without its overloads: this class only passes arguments through. */
 type LooseQuery = (config: unknown, values?: unknown, callback?: unknown) => unknown;
+const baseQuery = pg.Client.prototype.query as LooseQuery;
 
 /** PostgreSQL refusing a prepared statement whose result columns changed since it was prepared. */
 export function isStalePlan(err: unknown): boolean {
@@ -68,14 +69,13 @@ export class PreparingClient extends pg.Client {
         return undefined;
       }
     }
-    return (pg.Client.prototype.query as LooseQuery).call(this, config, values, callback);
+    return baseQuery.call(this, config, values, callback);
   }
 
   /** Runs `text` as the statement `name`, preparing it again when a migration made it stale. */
   async #named(name: string, text: string, values: unknown[]): Promise<pg.QueryResult> {
-    const query = pg.Client.prototype.query as LooseQuery;
-    const run = () => query.call(this, { name, text, values }) as Promise<pg.QueryResult>;
-    if (this.#stale.size > 0 && this.#stale.has(name)) await this.#drop(name);
+    const run = () => baseQuery.call(this, { name, text, values }) as Promise<pg.QueryResult>;
+    if (this.#stale.has(name)) await this.#drop(name);
     // Read before the statement runs: pg answers an error before the server says the transaction
     // state that follows it, so this is whether the statement ran inside a transaction.
     const alone = this.getTransactionStatus() === 'I';
@@ -93,7 +93,7 @@ export class PreparingClient extends pg.Client {
   /** Drops the server's statement `name` on this connection, so its next run prepares it again. */
   async #drop(name: string): Promise<void> {
     try {
-      await (pg.Client.prototype.query as LooseQuery).call(this, `DEALLOCATE ${name}`);
+      await baseQuery.call(this, `DEALLOCATE ${name}`);
     } catch (err) {
       if ((err as { code?: unknown }).code !== NO_SUCH_STATEMENT) throw err;
     }
