@@ -2,7 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { clockTime, createServicePalette, fileLine, formatLogLine, paint } from './log-format.ts';
+import {
+  clockTime,
+  createServicePalette,
+  fileLine,
+  formatLogLine,
+  paint,
+  parseLogLine,
+} from './log-format.ts';
 import { signalPid, terminateChild } from './processes.ts';
 
 /** One instance to run. */
@@ -53,6 +60,11 @@ export interface SupervisorOptions {
   env?: NodeJS.ProcessEnv;
   /** Print nothing to the terminal (log files are still written). */
   quiet?: boolean;
+  /**
+   * Instances' log lines below this pino level are written to the log files but not printed (default
+   * 0: all); lines that are not pino JSON are always printed. {@link Supervisor.setTerminalLevel} changes it.
+   */
+  terminalLevel?: number;
   /** Terminal output (default `process.stdout.write`). */
   write?: (text: string) => void;
   /** ANSI colours (default: when stdout is a TTY and `NO_COLOR` is unset). */
@@ -117,6 +129,7 @@ export class Supervisor {
   readonly #colour: boolean;
   readonly #write: (text: string) => void;
   #width = 10;
+  #terminalLevel: number;
   #stopping: Promise<void> | undefined;
   readonly #onProcessExit = () => this.killAll();
 
@@ -124,6 +137,7 @@ export class Supervisor {
     this.#options = options;
     this.#colour = options.colour ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
     this.#write = options.write ?? ((text) => void process.stdout.write(text));
+    this.#terminalLevel = options.terminalLevel ?? 0;
     mkdirSync(options.logDir, { recursive: true });
     process.on('exit', this.#onProcessExit);
   }
@@ -159,6 +173,11 @@ export class Supervisor {
       this.#slots.set(spec.slot, slot);
       this.#spawn(slot);
     }
+  }
+
+  /** From now on, print instances' log lines of `level` and above (see `SupervisorOptions.terminalLevel`). */
+  setTerminalLevel(level: number): void {
+    this.#terminalLevel = level;
   }
 
   /** Every slot, in start order. */
@@ -401,7 +420,7 @@ export class Supervisor {
       s.recent.push(line);
       if (s.recent.length > 30) s.recent.shift();
     }
-    if (this.#options.quiet) return;
+    if (this.#options.quiet || this.#belowTerminalLevel(line)) return;
     this.#write(
       `${formatLogLine(line, {
         slot: s.spec.slot,
@@ -412,11 +431,17 @@ export class Supervisor {
     );
   }
 
+  #belowTerminalLevel(line: string): boolean {
+    if (this.#terminalLevel <= 0) return false;
+    const record = parseLogLine(line);
+    return record !== undefined && record.level < this.#terminalLevel;
+  }
+
   /** A note of the supervisor's own about a slot: printed, and kept in the slot's log file. */
   #note(s: Slot, level: number, msg: string): void {
     const record = { level, time: new Date().toISOString(), msg, source: 'supervisor', slot: s.spec.slot };
     s.log.write(`${JSON.stringify(record)}\n`);
-    if (this.#options.quiet) return;
+    if (this.#options.quiet || level < this.#terminalLevel) return;
     const label = level >= 50 ? 'ERROR' : level >= 40 ? 'WARN' : 'INFO';
     const colour = level >= 50 ? 31 : level >= 40 ? 33 : 32;
     const slot = paint(s.spec.slot.padEnd(this.#width), this.#palette(s.spec.service), this.#colour);

@@ -30,6 +30,11 @@ export interface StartSystemOptions {
   replicas?: Record<string, number>;
   /** Print nothing (logs still go to `<dataDir>/logs`). */
   quiet?: boolean;
+  /**
+   * Print only instances' lines of this pino level and above (default 0: all); the rest go to
+   * `<dataDir>/logs` only. `bazaar up` starts with 40 (warnings) and lowers it once ready.
+   */
+  terminalLevel?: number;
   /** Extra environment for every child. */
   env?: Record<string, string>;
   /** Extra environment for the instances of one service (after `env`). */
@@ -248,6 +253,7 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
       logDir,
       env: baseEnv(),
       quiet: options.quiet,
+      terminalLevel: options.terminalLevel,
       write,
       ...(options.restartBackoff ? { backoff: options.restartBackoff } : {}),
     });

@@ -35,6 +35,7 @@ export function parseUpArgs(argv: string[]): StartSystemOptions {
     'gateway-port'?: string;
     'registry-port'?: string;
     'log-level'?: string;
+    verbose?: boolean;
   };
   try {
     ({ values } = parseArgs({
@@ -45,6 +46,7 @@ export function parseUpArgs(argv: string[]): StartSystemOptions {
         'gateway-port': { type: 'string' },
         'registry-port': { type: 'string' },
         'log-level': { type: 'string' },
+        verbose: { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,
@@ -67,8 +69,14 @@ export function parseUpArgs(argv: string[]): StartSystemOptions {
     gatewayPort: parsePort(values['gateway-port'], '--gateway-port'),
     registryPort: parsePort(values['registry-port'], '--registry-port'),
     logLevel,
+    // Until ready, the terminal shows warnings and errors only: a start's ~200 info lines (migrations,
+    // the demo stock's requests) go to the log files, and the banner is not lost among them.
+    terminalLevel: values.verbose ? 0 : STARTUP_TERMINAL_LEVEL,
   };
 }
+
+/** pino's `warn`: the lowest level printed while the system starts, without `--verbose`. */
+const STARTUP_TERMINAL_LEVEL = 40;
 
 /** The block printed once every instance is ready. */
 export function readyBanner(system: System, startedInMs: number, colour: boolean): string {
@@ -155,7 +163,9 @@ export async function upCommand(argv: string[]): Promise<number> {
     // The API runs without the web app; the gateway's landing page says how to build it.
     process.stderr.write(`bazaar: ${(err as Error).message}\n`);
   }
-  write(`Starting Bazaar (data in ${options.dataDir})…\n`);
+  write(
+    `Starting Bazaar (data in ${options.dataDir})…${options.terminalLevel ? ' (until ready, only warnings and errors show here; every line is in logs/, --verbose prints all)' : ''}\n`,
+  );
   try {
     system = await startSystem({ ...options, signal: controller.signal });
   } catch (err) {
@@ -175,6 +185,8 @@ export async function upCommand(argv: string[]): Promise<number> {
   await new Promise((r) => setTimeout(r, 150));
   if (controller.signal.aborted) return done;
   write(`\n${readyBanner(system, startedInMs, colour)}\n`);
+  // From here on, every line at the instances' own level: the shop's requests as they come.
+  system.supervisor.setTerminalLevel(0);
   // The generated accounts are printed once, at the start that created them.
   if (system.bootstrapUsers?.firstStart) {
     write(`\n${bootstrapUsersNotice(system.bootstrapUsers.users, system.bootstrapUsers.file)}\n`);

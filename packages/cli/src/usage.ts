@@ -13,6 +13,8 @@ Commands:
              --gateway-port N              default BAZAAR_GATEWAY_PORT or 8080
              --registry-port N             default BAZAAR_REGISTRY_PORT or 8761
              --log-level LEVEL             fatal, error, warn, info, debug, trace (default info)
+             --verbose                     print every start-up line (by default only warnings and
+                                           errors until ready; all lines are in <data>/logs)
   status   services, instances, health and circuit states (--registry URL, --gateway URL)
              --registry URL                default BAZAAR_REGISTRY_URL or http://127.0.0.1:8761
   admin reset-password             a new generated password for the admin (or --email ADDRESS);

@@ -125,6 +125,8 @@ test('up arguments: replicas, data folder, ports', () => {
   assert.equal(options.dataDir, '/tmp/d');
   assert.equal(options.gatewayPort, 9090);
   assert.deepEqual(options.replicas, { catalog: 4 });
+  assert.equal(options.terminalLevel, 40, 'until ready, only warnings and errors are printed');
+  assert.equal(parseUpArgs(['--verbose']).terminalLevel, 0);
 });
 
 test('service credentials are kept 0600, extended for new services, and hashed with SHA-256', () => {

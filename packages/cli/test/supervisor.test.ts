@@ -15,7 +15,10 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-function supervisor(name: string, options: { stopTimeoutMs?: number; output?: string[] } = {}): Supervisor {
+function supervisor(
+  name: string,
+  options: { stopTimeoutMs?: number; output?: string[]; terminalLevel?: number } = {},
+): Supervisor {
   const output = options.output;
   const s = createSupervisor({
     cwd: root,
@@ -24,6 +27,7 @@ function supervisor(name: string, options: { stopTimeoutMs?: number; output?: st
     write: output ? (text) => void output.push(text) : undefined,
     colour: false,
     stopTimeoutMs: options.stopTimeoutMs,
+    terminalLevel: options.terminalLevel,
     backoff: { initialMs: 100, maxMs: 1_000 },
   });
   supervisors.push(s);
@@ -62,6 +66,22 @@ test('announces ready, prints prefixed lines and writes JSON log files', async (
   const records = lines.map((l) => JSON.parse(l) as { level: number; msg: string; stream?: string });
   assert.ok(records.some((r) => r.level === 30 && r.msg === 'catalog started'));
   assert.ok(records.some((r) => r.level === 50 && r.msg === 'a plain stderr line' && r.stream === 'stderr'));
+});
+
+test('a terminal level keeps lower lines off the terminal, not out of the files, until it is lowered', async () => {
+  const output: string[] = [];
+  const s = supervisor('level', { output, terminalLevel: 40 });
+  s.start([instance('cart-1')]);
+  await s.waitReady('cart-1', 10_000);
+  await new Promise((r) => setTimeout(r, 200)); // the piped lines are a moment behind the ready message
+  const before = output.join('');
+  assert.doesNotMatch(before, /cart started/, 'an info line is not printed');
+  assert.match(before, /cart-1 {5}│ a plain stderr line$/m, 'a line that is not pino JSON is');
+  s.setTerminalLevel(0);
+  await s.stopAll();
+  assert.match(output.join(''), /cart-1 {5}│ INFO {2}stopping$/m, 'once lowered, info lines are printed');
+  const file = readFileSync(join(root, 'level', 'logs', 'cart-1.jsonl'), 'utf8');
+  assert.match(file, /"msg":"cart started"/);
 });
 
 test('restarts a killed instance, leaves a held one down, and stopAll leaves nothing alive', async () => {
