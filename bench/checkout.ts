@@ -5,11 +5,18 @@
  * same embedded PostgreSQL cluster, with the same number of concurrent clients, each on its own
  * connection with `synchronous_commit` on.
  *
- * Setups, alternated round by round (checkout, inserts; then inserts, checkout; ...):
+ * Setups, alternated round by round (checkout, inserts, reads; then inserts, reads, checkout; ...):
  *   checkout — C closed loops, each its own customer with its own products (stock 1,000,000):
  *              empty the cart, put one line, check out (`tok_visa`), poll until CONFIRMED;
  *   inserts  — C connections to a scratch database (created here, dropped at the end), each a
- *              closed loop of `INSERT INTO scratch (payload) VALUES ($1)` in autocommit.
+ *              closed loop of `INSERT INTO scratch (payload) VALUES ($1)` in autocommit;
+ *   reads    — C closed loops of cached product reads through the gateway (`GET /api/products/:id`
+ *              of the clients' products): the cheapest request the system serves, as a floor.
+ * The floor: every instance counts the requests it serves (`http_server_requests_total`, health and
+ * metrics left out), so a window shows how many requests a confirmed order took and how much CPU a
+ * cached read's requests cost each. An order made of only that many requests, each as cheap as a
+ * cached read's, with PostgreSQL and the bus doing nothing, would cost (requests per order) × (CPU
+ * per request): the highest orders/s ÷ inserts/s any checkout over these requests could reach here.
  * Before each window the system is let go quiet (events of the last orders still being delivered
  * belong to the checkout, not to the next window). The judged ratio is orders/s ÷ inserts/s, per
  * round, median over rounds. Before the rounds, one client checks out alone for a few seconds: a
@@ -25,8 +32,11 @@
  * database, per confirmed order; 2 also lists each database's statements; 0 runs the cluster
  * without it).
  */
+
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { AutocannonFigures } from './lib/autocannon-worker.ts';
 import type { CheckoutFigures, Latency } from './lib/checkout-worker.ts';
 import {
   type BenchResult,
@@ -38,6 +48,7 @@ import {
   runAsProgram,
   runWorker,
   table,
+  tempDir,
 } from './lib/common.ts';
 import { login } from './lib/identity.ts';
 import type { InsertFigures } from './lib/insert-worker.ts';
@@ -73,13 +84,23 @@ const SCRATCH_TABLE = 'scratch';
 /** The insert worker reads the scratch database's URL here, not from its command line. */
 const URL_VARIABLE = 'BENCH_INSERT_DATABASE_URL';
 
-type Setup = 'checkout' | 'inserts';
-const SETUPS: Setup[] = ['checkout', 'inserts'];
+type Setup = 'checkout' | 'inserts' | 'reads';
+const SETUPS: Setup[] = ['checkout', 'inserts', 'reads'];
+const SETUP_LABELS: Record<Setup, string> = {
+  checkout: 'checkout (orders CONFIRMED)',
+  inserts: 'single-row INSERT',
+  reads: 'cached product read (gateway)',
+};
+/** Requests an instance serves for its own upkeep (the kit's alert rules leave out the same). */
+const OWN_TRAFFIC = /route="(\/metrics|\/health\/[^"]*|\/api\/ops\/watch|\/v1\/watch)"/;
 
 interface Window {
   checkout?: CheckoutFigures;
   inserts?: InsertFigures;
+  reads?: AutocannonFigures;
   usage: Usage;
+  /** Requests served by every instance over the window (checkout: and its events' delivery). */
+  requests?: number;
   /** SQL statements of a checkout window and of the events it left to deliver, by database. */
   statements?: Record<string, number>;
   /** The same by statement (BENCH_CHECKOUT_STATEMENTS=2). */
@@ -89,9 +110,14 @@ interface Window {
 }
 
 /** Transactions (confirmed orders, or inserts) per second of a window. */
-const rate = (w: Window) => w.checkout?.ordersPerSecond ?? w.inserts?.insertsPerSecond ?? Number.NaN;
-const count = (w: Window) => w.checkout?.confirmed ?? w.inserts?.inserts ?? 0;
-const loadgenShare = (w: Window) => w.checkout?.cpuShare ?? w.inserts?.cpuShare ?? Number.NaN;
+const rate = (w: Window) =>
+  w.checkout?.ordersPerSecond ?? w.inserts?.insertsPerSecond ?? w.reads?.rps ?? Number.NaN;
+const count = (w: Window) => w.checkout?.confirmed ?? w.inserts?.inserts ?? w.reads?.ok ?? 0;
+const loadgenShare = (w: Window) =>
+  w.checkout?.cpuShare ?? w.inserts?.cpuShare ?? w.reads?.cpuShare ?? Number.NaN;
+const latency = (w: Window) => w.checkout?.toConfirmed ?? w.inserts ?? w.reads!;
+/** Requests served per transaction (order, or read). */
+const requestsPerTx = (w: Window) => (w.requests ?? Number.NaN) / count(w);
 /** CPU time of our processes on CPU 0 per transaction, ms. */
 const cpuPerTx = (w: Window) => w.usage.oursMs / count(w);
 /** PostgreSQL's CPU is split by database: which service's tables (or the bus) cost most. */
@@ -141,6 +167,13 @@ async function main(): Promise<BenchResult> {
   const statements = COUNT_STATEMENTS ? await statementCounter(scratchUrl, [SCRATCH_DB]) : undefined;
   if (statements) onCleanup('close the statement counter', () => statements.close());
 
+  // The reads take the clients' products in turn: every read after each one's first is a cache hit.
+  const paths = productIds.map((id) => `/api/products/${id}`);
+  const dir = await tempDir('bazaar-bench-paths-');
+  onCleanup('remove the path list', () => dir.remove());
+  const pathsFile = join(dir.path, 'products.json');
+  writeFileSync(pathsFile, JSON.stringify(paths));
+
   const pins = pinAll();
   console.log(`${NAME}: ${describePins(pins)}; load generators on CPU ${LOAD_CPU}`);
   console.log(
@@ -160,6 +193,22 @@ async function main(): Promise<BenchResult> {
       { urlVariable: URL_VARIABLE, table: SCRATCH_TABLE, connections: CLIENTS, seconds },
       { cpus: LOAD_CPU, timeoutMs },
     );
+  const reads = (seconds: number, warmupSeconds = 0) =>
+    runWorker<AutocannonFigures>(
+      join(import.meta.dirname, 'lib', 'autocannon-worker.ts'),
+      { url: `${gatewayUrl}${paths[0]}`, connections: CLIENTS, seconds, warmupSeconds, pathsFile },
+      { cpus: LOAD_CPU, timeoutMs },
+    );
+  // Requests served so far by every instance, their own upkeep left out.
+  const servedRequests = async () => {
+    let n = 0;
+    for (const instance of system.instances) {
+      if (!instance.url) continue;
+      const series = await readSeries(instance.url, 'http_server_requests_total');
+      for (const [labels, value] of Object.entries(series)) if (!OWN_TRAFFIC.test(labels)) n += value;
+    }
+    return n;
+  };
 
   if (WARMUP > 0) {
     console.log(`${NAME}: warming up (checkouts ${WARMUP} s, then inserts ${INSERT_WARMUP} s)…`);
@@ -169,6 +218,7 @@ async function main(): Promise<BenchResult> {
     );
     await settle();
     await inserts(INSERT_WARMUP);
+    await reads(INSERT_WARMUP);
   }
 
   const metricNames = [
@@ -220,17 +270,25 @@ async function main(): Promise<BenchResult> {
       const settledMs = await settle();
       if (setup === 'checkout') {
         await statements?.reset();
+        const requestsBefore = await servedRequests();
         const { result, usage } = await withUsage(() => checkouts(SECONDS), BY_DATABASE);
-        if (!statements) return { checkout: result, usage, settledMs };
         // The window's last orders still have events on their way: their statements are the window's.
-        await settle();
+        if (statements) await settle();
+        const requests = (await servedRequests()) - requestsBefore;
+        if (!statements) return { checkout: result, usage, settledMs, requests };
         return {
           checkout: result,
           usage,
           settledMs,
+          requests,
           statements: await statements.read(),
           ...(LIST_STATEMENTS ? { byStatement: await statements.readByStatement() } : {}),
         };
+      }
+      if (setup === 'reads') {
+        const requestsBefore = await servedRequests();
+        const { result, usage } = await withUsage(() => reads(SECONDS), BY_DATABASE);
+        return { reads: result, usage, settledMs, requests: (await servedRequests()) - requestsBefore };
       }
       const { result, usage } = await withUsage(() => inserts(SECONDS), BY_DATABASE);
       // The insert connections' backends end with the worker, before the window's last reading:
@@ -253,6 +311,12 @@ async function main(): Promise<BenchResult> {
         const x = m.inserts;
         line.push(
           `p50 ${fmt(x.p50Ms, 2)} ms p99 ${fmt(x.p99Ms, 2)} ms  synchronous_commit ${describe(x.synchronousCommit)}  ${describe(x.errors)}`,
+        );
+      }
+      if (m.reads) {
+        const r = m.reads;
+        line.push(
+          `p50 ${fmt(r.p50Ms, 2)} ms p99 ${fmt(r.p99Ms, 2)} ms  ${fmt(requestsPerTx(m), 2)} requests served per read  non-2xx ${r.non2xx} errors ${r.errors}`,
         );
       }
       line.push(
@@ -290,17 +354,17 @@ async function main(): Promise<BenchResult> {
         'system CPU ms/tx',
       ],
       SETUPS.map((setup) => [
-        setup === 'checkout' ? 'checkout (orders CONFIRMED)' : 'single-row INSERT',
+        SETUP_LABELS[setup],
         fmt(med(setup, rate), 1),
         fmt(
-          med(setup, (w) => w.checkout?.toConfirmed.p50Ms ?? w.inserts!.p50Ms),
+          med(setup, (w) => latency(w).p50Ms),
           2,
         ),
         fmt(
-          med(setup, (w) => w.checkout?.toConfirmed.p99Ms ?? w.inserts!.p99Ms),
+          med(setup, (w) => latency(w).p99Ms),
           2,
         ),
-        fmt(Math.max(...of(setup).map((w) => w.checkout?.toConfirmed.maxMs ?? w.inserts!.maxMs)), 1),
+        fmt(Math.max(...of(setup).map((w) => latency(w).maxMs)), 1),
         `${fmt(med(setup, (w) => w.usage.cpu0) * 100, 0)}% (${fmt(med(setup, (w) => w.usage.cpu0Others) * 100, 0)}%)`,
         `${fmt(med(setup, loadgenShare) * 100, 0)}%`,
         fmt(med(setup, cpuPerTx), 3),
@@ -466,6 +530,24 @@ async function main(): Promise<BenchResult> {
   const pgPerInsert = median(insertWindows.map((w) => w.inserts!.backendCpuMs / w.inserts!.inserts));
   console.log(`PostgreSQL backend CPU per insert: ${fmt(pgPerInsert, 3)} ms`);
 
+  // The floor of the requests: an order made of only its requests, each as cheap as a cached read's.
+  const requestsPerOrder = med('checkout', requestsPerTx);
+  const requestsPerRead = med('reads', requestsPerTx);
+  const cpuPerRequest = med('reads', (w) => w.usage.oursMs / (w.requests ?? Number.NaN));
+  const insertCpu = med('inserts', cpuPerTx);
+  const floorCpuPerOrder = requestsPerOrder * cpuPerRequest;
+  // Per round, side by side: the reads' requests/s spent on orders of that many requests.
+  const ceilingPerRound = roundRatios(results, 'reads', 'inserts', rate).map(
+    (r) => (r * requestsPerRead) / requestsPerOrder,
+  );
+  const ceiling = median(ceilingPerRound);
+  console.log(
+    `\n${NAME}: the floor of the requests. A confirmed order took ${fmt(requestsPerOrder, 1)} requests served by the gateway and the services (the client's 3 or more, and the services' calls; health and metrics left out); a cached read took ${fmt(requestsPerRead, 2)}, at ${fmt(cpuPerRequest, 3)} ms of CPU each.`,
+  );
+  console.log(
+    `An order of only those requests, each as cheap as a cached read's, with PostgreSQL and the bus doing nothing: ${fmt(floorCpuPerOrder, 2)} ms of CPU (an insert: ${fmt(insertCpu, 3)} ms); orders/s ÷ inserts/s at most ${ceilingPerRound.map((r) => fmt(r, 4)).join(' ')} per round, median ${fmt(ceiling, 4)}.`,
+  );
+
   const checkoutProblems: Record<string, number> = {};
   for (const w of checkoutWindows) {
     for (const [k, v] of Object.entries({ ...w.checkout!.unexpected, ...w.checkout!.errors })) {
@@ -489,6 +571,11 @@ async function main(): Promise<BenchResult> {
     { name: 'POST → CONFIRMED p50 ms, one client alone', value: alone.result.toConfirmed.p50Ms },
     { name: 'single-row INSERTs/s', value: med('inserts', rate) },
     ...(statements ? [{ name: 'SQL statements per confirmed order', value: statementsTotal }] : []),
+    { name: 'requests served per confirmed order', value: requestsPerOrder },
+    {
+      name: 'ceiling: orders/s ÷ INSERTs/s of an order of only its requests, each a cached read',
+      value: ceiling,
+    },
     {
       name: 'system CPU ms per order ÷ per insert',
       value: med('checkout', cpuPerTx) / med('inserts', cpuPerTx),
@@ -507,7 +594,6 @@ async function main(): Promise<BenchResult> {
   if (!(ratio >= GOAL)) {
     const top = steps[0];
     const orderCpu = med('checkout', cpuPerTx);
-    const insertCpu = med('inserts', cpuPerTx);
     const topKinds = Object.entries(perOrder)
       .sort((a, b) => b[1] - a[1])
       .slice(0, 4)
@@ -519,6 +605,7 @@ async function main(): Promise<BenchResult> {
         latencyMed((c) => c.toConfirmed, 'p50Ms'),
         0,
       )} ms loaded against ${fmt(alone.result.toConfirmed.p50Ms, 0)} ms alone; saga steps take ${fmt((steps.reduce((s, r) => s + r.totalS, 0) * 1000) / confirmedTotal, 0)} ms per order loaded${top ? ` (longest: ${top.key}, ${fmt(top.meanMs, 1)} ms each; ${fmt(aloneMean.get(top.key), 1)} ms alone)` : ''}.`,
+      `The requests alone bound it: an order's ${fmt(requestsPerOrder, 1)} requests, each as cheap as a cached product read (${fmt(cpuPerRequest, 3)} ms), cost ${fmt(floorCpuPerOrder, 2)} ms with PostgreSQL and the bus free, so no checkout of these requests reaches more than ${fmt(ceiling, 3)} here${ceiling < GOAL ? `, under the goal of ${GOAL}` : ''}.`,
     );
   }
   if (Object.keys(checkoutProblems).length > 0) {
@@ -555,6 +642,10 @@ async function main(): Promise<BenchResult> {
       eventsHandledPerOrder: handled,
       cpuPerOrderMs: perOrder,
       postgresCpuPerInsertMs: pgPerInsert,
+      requestsPerOrder,
+      requestsPerRead,
+      cpuPerRequestMs: cpuPerRequest,
+      ceilingPerRound,
       pins,
     },
     ratios,
@@ -590,6 +681,7 @@ function describe(counts: Record<string, number>): string {
 
 if (import.meta.main) {
   await runAsProgram(NAME, main, {
-    timeLimitMs: 240_000 + (2 * WARMUP + ALONE_SECONDS + 2 * ROUNDS * (SECONDS + 15)) * 1000 * 1.5,
+    timeLimitMs:
+      240_000 + (2 * WARMUP + ALONE_SECONDS + SETUPS.length * ROUNDS * (SECONDS + 15)) * 1000 * 1.5,
   });
 }
