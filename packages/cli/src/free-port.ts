@@ -47,9 +47,18 @@ function kernelPort(host: string): Promise<number> {
 }
 
 /**
+ * Ports this process handed out lately, newest last. A port is handed out free but not yet listened
+ * on (the gateway's and the registry's are chosen before either starts), so checking it cannot show
+ * that it is taken: CI once lost a suite to a gateway handed the port just handed to its registry.
+ */
+const handedOut = new Set<number>();
+const REMEMBERED = 1_000;
+
+/**
  * A port on `host` that is free now, never one of `avoid` (5432 by default: a local PostgreSQL
- * may want it). It is picked at random below the kernel's ephemeral range where that leaves room,
- * so no outgoing connection can take it before it is listened on; otherwise the kernel picks.
+ * may want it) nor one this process handed out lately. It is picked at random below the kernel's
+ * ephemeral range where that leaves room, so no outgoing connection can take it before it is
+ * listened on; otherwise the kernel picks.
  */
 export async function findFreePort(options: { host?: string; avoid?: number[] } = {}): Promise<number> {
   const host = options.host ?? '127.0.0.1';
@@ -59,7 +68,11 @@ export async function findFreePort(options: { host?: string; avoid?: number[] } 
   for (let attempt = 0; attempt < 50; attempt++) {
     const port =
       below > 0 && attempt < 40 ? LOWEST_CHOSEN + Math.floor(Math.random() * below) : await kernelPort(host);
-    if (port > 0 && !avoid.has(port) && (await portIsFree(port, host))) return port;
+    if (port > 0 && !avoid.has(port) && !handedOut.has(port) && (await portIsFree(port, host))) {
+      handedOut.add(port);
+      if (handedOut.size > REMEMBERED) handedOut.delete(handedOut.values().next().value!);
+      return port;
+    }
   }
   throw new Error(`could not find a free port on ${host}`);
 }

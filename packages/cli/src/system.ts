@@ -182,6 +182,11 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
     if (!existsSync(entry))
       throw startError(`the ${spec.name} service's entry ${relative(repoRoot, entry)} does not exist`);
   }
+  if (gatewayPort !== 0 && gatewayPort === registryPort) {
+    throw startError(
+      `the gateway and the registry cannot both listen on port ${gatewayPort} (BAZAAR_GATEWAY_PORT, BAZAAR_REGISTRY_PORT)`,
+    );
+  }
   for (const [port, name, variable] of [
     [gatewayPort, 'gateway', 'BAZAAR_GATEWAY_PORT'],
     [registryPort, 'registry', 'BAZAAR_REGISTRY_PORT'],

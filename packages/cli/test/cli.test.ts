@@ -47,6 +47,14 @@ test('a chosen free port lies below the range outgoing connections take theirs f
   }
 });
 
+test('ports handed out but not yet listened on are not handed out again', async () => {
+  // 500 draws from the ~17,000 ports below the ephemeral range: without the memory of what was
+  // handed out, two would be the same nearly every time (birthday bound: 1 − e^(−500²/34,000)).
+  const ports = new Set<number>();
+  for (let i = 0; i < 500; i++) ports.add(await findFreePort());
+  assert.equal(ports.size, 500);
+});
+
 test('bazaar status exits 1 with a clear message when the registry is unreachable', async () => {
   const port = await findFreePort();
   const run = bazaar('status', '--registry', `http://127.0.0.1:${port}`);

@@ -109,7 +109,7 @@ test('a service that cannot start fails the start-up with its output, and nothin
   assert.equal(existsSync(join(dataDir, 'bazaar.pid')), false);
 });
 
-test('refuses an entry that does not exist and a gateway port in use', async () => {
+test('refuses an entry that does not exist, a gateway port in use, and one port for two', async () => {
   await assert.rejects(
     startSystem({
       dataDir: join(root, 'x'),
@@ -136,4 +136,14 @@ test('refuses an entry that does not exist and a gateway port in use', async () 
   } finally {
     busy.close();
   }
+  await assert.rejects(
+    startSystem({
+      dataDir: join(root, 'z'),
+      services: fakes,
+      gatewayPort: port,
+      registryPort: port,
+      quiet: true,
+    }),
+    new RegExp(`the gateway and the registry cannot both listen on port ${port}`),
+  );
 });
