@@ -25,7 +25,7 @@ export async function startTestSystem(
   } = {},
 ) {
   const dataDir = await mkdtemp(join(tmpdir(), 'bazaar-system-'));
-  const system = await startSystem({
+  const started = startSystem({
     dataDir,
     gatewayPort: await freePort(),
     registryPort: await freePort(),
@@ -37,6 +37,11 @@ export async function startTestSystem(
     restartBackoff: options.restartBackoff,
     // Tests set the stock they need; the demo's 66 products would only slow every start.
     skipDemoStock: options.skipDemoStock ?? true,
+  });
+  // A start that fails has stopped what it started; its instances' logs say why, so they stay.
+  const system = await started.catch((err: unknown) => {
+    console.log(`the system did not start: its data and logs are kept in ${dataDir}`);
+    throw err;
   });
   return {
     system,
