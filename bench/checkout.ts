@@ -36,6 +36,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { OWN_TRAFFIC } from '../packages/kit/src/alerts/rules.ts';
 import type { AutocannonFigures } from './lib/autocannon-worker.ts';
 import type { CheckoutFigures, Latency } from './lib/checkout-worker.ts';
 import {
@@ -91,8 +92,9 @@ const SETUP_LABELS: Record<Setup, string> = {
   inserts: 'single-row INSERT',
   reads: 'cached product read (gateway)',
 };
-/** Requests an instance serves for its own upkeep (the kit's alert rules leave out the same). */
-const OWN_TRAFFIC = /route="(\/metrics|\/health\/[^"]*|\/api\/ops\/watch|\/v1\/watch)"/;
+/** Routes an instance serves for its own upkeep, left out as the kit's alert rules leave them out. */
+const OWN_ROUTE = new RegExp(`^(?:${OWN_TRAFFIC})$`);
+const isOwnTraffic = (labels: string) => OWN_ROUTE.test(/route="([^"]*)"/.exec(labels)?.[1] ?? '');
 
 interface Window {
   checkout?: CheckoutFigures;
@@ -205,7 +207,7 @@ async function main(): Promise<BenchResult> {
     for (const instance of system.instances) {
       if (!instance.url) continue;
       const series = await readSeries(instance.url, 'http_server_requests_total');
-      for (const [labels, value] of Object.entries(series)) if (!OWN_TRAFFIC.test(labels)) n += value;
+      for (const [labels, value] of Object.entries(series)) if (!isOwnTraffic(labels)) n += value;
     }
     return n;
   };

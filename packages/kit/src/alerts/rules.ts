@@ -19,9 +19,10 @@ import { type AlertRule, alertRule, type ExampleSeries } from './rule.ts';
 
 /**
  * Requests that are not the service's traffic: scrapes, health checks, and the long-lived event
- * streams (held open for minutes, they would read as latency).
+ * streams (held open for minutes, they would read as latency). A regular expression over the whole
+ * `route` label, as PromQL matches it (anchored at both ends).
  */
-const OWN_TRAFFIC = '/metrics|/health/.*|/api/ops/watch|/v1/watch';
+export const OWN_TRAFFIC = '/metrics|/health/.*|/api/ops/watch|/v1/watch';
 
 /** The share of a service's requests that may fail (5xx) over the window before it pages. */
 export const ERROR_RATE_THRESHOLD = 0.05;
